@@ -1,0 +1,35 @@
+# signalkb: `make site` builds the bundled knowledge base, `make test` runs every test.
+PYTHON ?= python3
+VENV := .venv
+PY := $(VENV)/bin/python
+STAMP := $(VENV)/.installed
+
+.PHONY: site test serve check lint format types clean bench golden
+
+$(STAMP): pyproject.toml
+	@test -x $(PY) || $(PYTHON) -m venv $(VENV)
+	$(PY) -m pip install --quiet --upgrade pip
+	$(PY) -m pip install --quiet -e '.[dev]'
+	@touch $(STAMP)
+
+site: $(STAMP)  ## build content/ into site/
+	$(PY) build.py build
+
+test: $(STAMP)  ## run every test
+	$(PY) -m pytest
+
+check: $(STAMP)  ## format check, lint, types, tests
+	$(PY) -m ruff format --check signalkb tests bench build.py
+	$(PY) -m ruff check signalkb tests bench build.py
+	$(PY) -m mypy
+	$(PY) -m pytest
+
+format: $(STAMP)
+	$(PY) -m ruff format signalkb tests bench build.py
+	$(PY) -m ruff check --fix signalkb tests bench build.py
+
+golden: $(STAMP)  ## regenerate the golden site under tests/golden after a reviewed change
+	$(PY) -m pytest tests/test_golden.py --update-golden
+
+clean:
+	rm -rf site .pytest_cache .mypy_cache .ruff_cache

@@ -1,0 +1,229 @@
+"""Linking: note and signal ids, Closest links, forces of each signal, and the force → signals index."""
+
+from __future__ import annotations
+
+import datetime
+import re
+from collections import defaultdict
+from collections.abc import Sequence
+from pathlib import PurePosixPath
+
+from .diagnostics import Diagnostic, SourceLocation, warning
+from .forces import ForceResolver, Taxonomy, phrase_label, split_phrases
+from .model import Force, ForceLink, KnowledgeBase, Note, ParsedNote, Signal
+from .slugs import SlugAllocator, is_windows_reserved, name_key, short_hash, slugify
+
+_FILE_ID = re.compile(r"^[a-z0-9][a-z0-9_-]{0,79}$")
+SIGNAL_SLUG_LENGTH = 60
+"""Longest text part of a signal id (before the note tag)."""
+
+
+def note_sort_key(note: ParsedNote | Note) -> tuple[int, str, str]:
+    """Newest first; undated notes last; then by title and path."""
+    date = note.date or datetime.date.min
+    parsed = note if isinstance(note, ParsedNote) else note.parsed
+    return (-date.toordinal(), parsed.title.casefold(), parsed.path)
+
+
+def _wanted_note_id(note: ParsedNote) -> str:
+    if note.id_hint:
+        return slugify(note.id_hint)
+    stem = PurePosixPath(note.path).stem.lower()
+    return stem if _FILE_ID.match(stem) and not is_windows_reserved(stem) else slugify(stem)
+
+
+def assign_note_ids(notes: Sequence[ParsedNote]) -> tuple[list[str], list[Diagnostic]]:
+    """Ids in the order of `notes` (sorted by path): the file id, else a slug; collisions get `-2`, warned."""
+    diagnostics: list[Diagnostic] = []
+    allocator = SlugAllocator()
+    owners: dict[str, str] = {}
+    ids: list[str] = []
+    for note in notes:
+        wanted = _wanted_note_id(note)
+        got = allocator.claim(wanted)
+        if got != wanted:
+            diagnostics.append(
+                warning(
+                    f"note id {wanted!r} is already used by {owners[wanted]}; this note gets {got!r}",
+                    SourceLocation(note.display_path, note.title_line),
+                    "rename the file or set a distinct `id:` in front matter",
+                )
+            )
+        owners.setdefault(wanted, note.display_path)
+        ids.append(got)
+    by_title: dict[str, str] = {}
+    for note in notes:
+        key = name_key(note.title)
+        if key in by_title:
+            diagnostics.append(
+                warning(
+                    f"title {note.title!r} is also the title of {by_title[key]}",
+                    SourceLocation(note.display_path, note.title_line),
+                    "links by title go to the first of them; give the notes distinct titles",
+                )
+            )
+        else:
+            by_title[key] = note.display_path
+    return ids, diagnostics
+
+
+def _closest(
+    note: ParsedNote, note_id: str, ids: dict[str, str], titles: dict[str, str]
+) -> tuple[tuple[str, ...], tuple[str, ...], list[Diagnostic]]:
+    linked: list[str] = []
+    unlinked: list[str] = []
+    diagnostics: list[Diagnostic] = []
+    for ref in note.closest:
+        target = None
+        if ref.target is not None:
+            target = ids.get(ref.target) or ids.get(ref.target.lower())
+        if target is None and ref.target is None:
+            target = titles.get(name_key(ref.label))
+            if target is None:
+                diagnostics.append(
+                    warning(
+                        f"Closest names {ref.label!r}, which is the title of no note; it is listed unlinked",
+                        ref.loc,
+                        "correct the title, or link the note by its file name",
+                    )
+                )
+        if target is None:
+            label = ref.label or ref.target or ""
+            if label and label not in unlinked:
+                unlinked.append(label)
+        elif target != note_id and target not in linked:
+            linked.append(target)
+    return tuple(linked), tuple(unlinked), diagnostics
+
+
+def _signal_ids(note_id: str, note: ParsedNote) -> list[str]:
+    tag = short_hash(note_id, 4)
+    allocator = SlugAllocator()
+    out = []
+    for row_number, row in enumerate(note.rows, 1):
+        text = row.cells["signal"].text
+        base = slugify(text, SIGNAL_SLUG_LENGTH) if name_key(text) else f"signal-{row_number}"
+        out.append(allocator.claim(f"{base}-{tag}"))
+    return out
+
+
+def build_knowledge_base(
+    parsed: Sequence[ParsedNote], taxonomy: Taxonomy, resolver: ForceResolver | None = None
+) -> tuple[KnowledgeBase, list[Diagnostic]]:
+    """Give ids, link Closest lists and forces, and index signals by force."""
+    resolver = resolver or ForceResolver(taxonomy)
+    by_path = sorted(parsed, key=lambda n: n.path)
+    note_ids, diagnostics = assign_note_ids(by_path)
+    ids: dict[str, str] = {}
+    titles: dict[str, str] = {}
+    for note, note_id in zip(by_path, note_ids, strict=True):
+        ids.setdefault(note_id, note_id)
+        ids.setdefault(PurePosixPath(note.path).stem, note_id)
+        ids.setdefault(PurePosixPath(note.path).stem.lower(), note_id)
+        titles.setdefault(name_key(note.title), note_id)
+
+    notes: list[Note] = []
+    signals: dict[str, Signal] = {}
+    phrases: dict[str, list[str]] = defaultdict(list)
+    for note, note_id in zip(by_path, note_ids, strict=True):
+        closest, unlinked, problems = _closest(note, note_id, ids, titles)
+        diagnostics.extend(problems)
+        signal_ids = _signal_ids(note_id, note)
+        for row_number, (row, signal_id) in enumerate(zip(note.rows, signal_ids, strict=True), 1):
+            if not row.cells["signal"].text:
+                diagnostics.append(warning("signal cell is empty", row.loc, "write the signal in the first column"))
+            links: list[ForceLink] = []
+            cell_phrases = split_phrases(row.cells["driving_force"].text)
+            if not cell_phrases:
+                diagnostics.append(
+                    warning(
+                        "no driving force; the signal is listed under “no driving force”",
+                        row.loc,
+                        "name the force in the Driving force column",
+                    )
+                )
+            for phrase in cell_phrases:
+                match = resolver.resolve(phrase)
+                phrases[match.key].append(phrase)
+                if all(link.force_id != match.key for link in links):
+                    links.append(ForceLink(match.key, phrase, match.how))
+            signals[signal_id] = Signal(signal_id, note_id, row_number, row.loc, row.cells, tuple(links), row.extra)
+        notes.append(Note(note_id, note, tuple(signal_ids), closest, unlinked))
+    for force_def, alias in resolver.unused_aliases():
+        diagnostics.append(
+            warning(
+                f"alias {alias!r} of force {force_def.label!r} matches no driving force in the notes",
+                SourceLocation(taxonomy.path, force_def.line),
+                "check its spelling, or remove it",
+            )
+        )
+
+    notes.sort(key=note_sort_key)
+    forces = _forces(notes, signals, phrases, taxonomy)
+    final_ids = {f.key: f.force.id for f in forces}
+    linked_signals = {sid: _with_force_ids(signal, final_ids) for sid, signal in signals.items()}
+    ordered_signals = tuple(linked_signals[sid] for note in notes for sid in note.signal_ids)
+    force_list = tuple(f.force for f in forces)
+    kb = KnowledgeBase(
+        notes=tuple(notes),
+        signals=ordered_signals,
+        forces=force_list,
+        notes_by_id={n.id: n for n in notes},
+        signals_by_id={s.id: s for s in ordered_signals},
+        forces_by_id={f.id: f for f in force_list},
+    )
+    return kb, diagnostics
+
+
+def _with_force_ids(signal: Signal, final_ids: dict[str, str]) -> Signal:
+    links = tuple(ForceLink(final_ids[link.force_id], link.phrase, link.how) for link in signal.forces)
+    return Signal(signal.id, signal.note_id, signal.row, signal.loc, signal.cells, links, signal.extra)
+
+
+class _Keyed:
+    def __init__(self, key: str, force: Force) -> None:
+        self.key = key
+        self.force = force
+
+
+def _forces(
+    notes: list[Note], signals: dict[str, Signal], phrases: dict[str, list[str]], taxonomy: Taxonomy
+) -> list[_Keyed]:
+    """Force objects for every declared force with signals and every undeclared phrase force, most shared first."""
+    members: dict[str, list[str]] = defaultdict(list)
+    for note in notes:
+        for sid in note.signal_ids:
+            for link in signals[sid].forces:
+                members[link.force_id].append(sid)
+    declared = {f.id: f for f in taxonomy.forces}
+    allocator = SlugAllocator(set(declared))
+    children: dict[str, list[str]] = defaultdict(list)
+    for force_def in taxonomy.forces:
+        if force_def.parent:
+            children[force_def.parent].append(force_def.id)
+    out: list[_Keyed] = []
+    for key in sorted(set(members) | set(declared)):
+        sids = members.get(key, [])
+        note_ids = tuple(dict.fromkeys(signals[s].note_id for s in sids))
+        distinct = tuple(dict.fromkeys(phrases.get(key, [])))
+        if key in declared:
+            d = declared[key]
+            force = Force(
+                d.id,
+                d.label,
+                tuple(sids),
+                note_ids,
+                d.category,
+                d.description,
+                d.aliases,
+                d.parent,
+                tuple(children.get(d.id, ())),
+                True,
+                distinct,
+            )
+        else:
+            label = phrase_label(phrases[key])
+            force = Force(allocator.claim(slugify(label)), label, tuple(sids), note_ids, phrases=distinct)
+        out.append(_Keyed(key, force))
+    out.sort(key=lambda k: (-len(k.force.signal_ids), -len(k.force.note_ids), k.force.label.casefold(), k.force.id))
+    return out

@@ -1,0 +1,107 @@
+"""The single Markdown configuration: block and inline HTML, and the plain text of inline Markdown.
+
+Raw HTML in notes is never passed through (markdown-it's `html` option is off, so tags are shown as
+text), and links with dangerous schemes (`javascript:`, `vbscript:`, `file:`, `data:` other than
+images) are not made into links. Text with no Markdown syntax at all takes a fast path that gives the
+same HTML as markdown-it.
+"""
+
+from __future__ import annotations
+
+import functools
+import re
+from urllib.parse import urlsplit
+
+from markdown_it import MarkdownIt
+from markdown_it.token import Token
+from markupsafe import Markup
+
+# Characters that may start Markdown syntax or an entity; text without them renders as itself.
+_SPECIAL = re.compile(r"[\\`*_\[\]<>&!~|#]|^\s*(?:[-+=>]|\d+[.)])|\s{2,}$|^ {4}|\t", re.MULTILINE)
+_SAFE_SCHEMES = frozenset({"http", "https", "mailto", "ftp", "ftps"})
+
+
+@functools.cache
+def _md() -> MarkdownIt:
+    md = MarkdownIt("commonmark", {"html": False, "linkify": False, "typographer": False})
+    md.enable("table")
+    md.enable("strikethrough")
+    return md
+
+
+def escape(text: str) -> str:
+    """Escape text for HTML content and attribute values."""
+    return str(Markup.escape(text))
+
+
+def _is_plain(text: str) -> bool:
+    return _SPECIAL.search(text) is None
+
+
+def render_block(source: str) -> Markup:
+    """Render block Markdown (paragraphs, lists, tables, code) to safe HTML."""
+    text = source.strip("\n")
+    if not text.strip():
+        return Markup("")
+    paragraphs = [p for p in re.split(r"\n[ \t]*\n", text) if p.strip()]
+    if all(_is_plain(p) for p in paragraphs):
+        parts = (
+            "<p>" + escape("\n".join(line.strip() for line in p.strip().split("\n"))) + "</p>\n" for p in paragraphs
+        )
+        return Markup("".join(parts))  # noqa: S704 - escaped or rendered with html off
+    return Markup(_md().render(text))  # noqa: S704 - escaped or rendered with html off
+
+
+def render_inline(source: str) -> Markup:
+    """Render one line of inline Markdown (a table cell, a list item) to safe HTML."""
+    text = source.strip()
+    if _is_plain(text):
+        return Markup(escape(text))  # noqa: S704 - escaped or rendered with html off
+    return Markup(_md().renderInline(text))  # noqa: S704 - escaped or rendered with html off
+
+
+def _plain(tokens: list[Token]) -> str:
+    out: list[str] = []
+    for tok in tokens:
+        if tok.type in ("text", "code_inline"):
+            out.append(tok.content)
+        elif tok.type in ("softbreak", "hardbreak"):
+            out.append(" ")
+        elif tok.type == "image":
+            out.append(tok.content)
+        elif tok.children:
+            out.append(_plain(tok.children))
+    return "".join(out)
+
+
+def inline_plain(source: str) -> str:
+    """The text of inline Markdown with the markup removed (`*very* \\| good` → `very | good`)."""
+    text = source.strip()
+    if _is_plain(text):
+        return text
+    out = []
+    for tok in _md().parseInline(text):
+        out.append(_plain(tok.children or []))
+    return " ".join("".join(out).split())
+
+
+def block_plain(source: str) -> str:
+    """The text of block Markdown on one line, markup removed (for descriptions and search)."""
+    text = source.strip()
+    if _is_plain(text):
+        return " ".join(text.split())
+    parts = [_plain(tok.children or []) for tok in _md().parse(text) if tok.type == "inline"]
+    return " ".join(" ".join(parts).split())
+
+
+def safe_url(url: str) -> str | None:
+    """`url` when it is safe to link to (http, https, mailto, ftp, or relative), else None."""
+    candidate = url.strip()
+    if not candidate or any(ord(ch) < 32 for ch in candidate):
+        return None
+    scheme = urlsplit(candidate).scheme.lower()
+    if scheme and scheme not in _SAFE_SCHEMES:
+        return None
+    if not scheme and ":" in candidate.split("/", 1)[0]:
+        return None
+    return candidate

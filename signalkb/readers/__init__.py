@@ -1,0 +1,25 @@
+"""Note readers: one per file format, chosen by the file's ending."""
+
+from __future__ import annotations
+
+from ..diagnostics import Diagnostic
+from ..model import ParsedNote
+from ..sources import SourceFile
+from .markdown import read_markdown
+
+
+def read_note(source: SourceFile) -> tuple[ParsedNote | None, list[Diagnostic]]:
+    """Read one note file of any supported format; None when nothing usable could be read."""
+    if source.rel_path.lower().endswith(".txt"):
+        from .plaintext import read_plaintext
+
+        return read_plaintext(source)
+    return read_markdown(source)
+
+
+def finish(notes: list[ParsedNote]) -> tuple[list[ParsedNote], list[Diagnostic]]:
+    """A second pass over all notes once every file is read, for readers that need the whole knowledge base.
+
+    Plain-text exports use it to choose table-cell splits with evidence from the other notes.
+    """
+    return notes, []

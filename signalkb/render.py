@@ -1,0 +1,66 @@
+"""The Jinja environment (autoescape, StrictUndefined) and rendering of a page; template errors become diagnostics."""
+
+from __future__ import annotations
+
+import traceback
+from pathlib import Path
+
+import jinja2
+
+from .diagnostics import Diagnostic, SourceLocation, error
+from .pages import PageSpec
+
+
+def make_environment(templates_dir: Path) -> jinja2.Environment:
+    """Templates from `templates_dir`, HTML escaped by default, undefined names an error."""
+    return jinja2.Environment(
+        loader=jinja2.FileSystemLoader(str(templates_dir)),
+        autoescape=True,
+        undefined=jinja2.StrictUndefined,
+        trim_blocks=True,
+        lstrip_blocks=True,
+        keep_trailing_newline=True,
+        auto_reload=False,
+    )
+
+
+class TemplateFailure(Exception):
+    """A template could not be loaded or rendered; carries the diagnostic."""
+
+    def __init__(self, diagnostic: Diagnostic) -> None:
+        super().__init__(diagnostic.format())
+        self.diagnostic = diagnostic
+
+
+def _template_location(exc: BaseException, templates_dir: Path, fallback: str) -> SourceLocation:
+    if isinstance(exc, jinja2.TemplateSyntaxError) and exc.filename:
+        return SourceLocation(exc.filename, exc.lineno)
+    root = str(templates_dir)
+    for frame in reversed(traceback.extract_tb(exc.__traceback__)):
+        if frame.filename.startswith(root):
+            return SourceLocation(frame.filename, frame.lineno)
+    return SourceLocation(str(templates_dir / fallback))
+
+
+def render_page(env: jinja2.Environment, spec: PageSpec, templates_dir: Path) -> bytes:
+    """The page's HTML as UTF-8 bytes; raises TemplateFailure naming the template file and line."""
+    try:
+        return env.get_template(spec.template).render(spec.view).encode("utf-8")
+    except jinja2.TemplateNotFound as exc:
+        raise TemplateFailure(
+            error(
+                f"template {exc.name!r} not found",
+                SourceLocation(str(templates_dir)),
+                "restore it in the templates folder",
+            )
+        ) from exc
+    except jinja2.TemplateError as exc:
+        where = _template_location(exc, templates_dir, spec.template)
+        raise TemplateFailure(
+            error(f"template error while rendering {spec.url or 'the home page'}: {exc.message or exc}", where)
+        ) from exc
+    except (TypeError, ValueError, AttributeError, KeyError, IndexError) as exc:
+        where = _template_location(exc, templates_dir, spec.template)
+        raise TemplateFailure(
+            error(f"template error while rendering {spec.url or 'the home page'}: {exc}", where)
+        ) from exc

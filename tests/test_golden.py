@@ -1,0 +1,37 @@
+"""The golden site: a small knowledge base whose whole output is committed under tests/golden/site and reviewed as a diff.
+
+Regenerate after a reviewed change with `make golden` (pytest --update-golden).
+"""
+
+from __future__ import annotations
+
+import shutil
+from pathlib import Path
+
+import pytest
+
+from .conftest import Project
+
+GOLDEN = Path(__file__).resolve().parent / "golden"
+
+
+def _files(root: Path) -> dict[str, bytes]:
+    return {p.relative_to(root).as_posix(): p.read_bytes() for p in sorted(root.rglob("*")) if p.is_file()}
+
+
+def test_golden_site(tmp_path: Path, request: pytest.FixtureRequest) -> None:
+    shutil.copytree(GOLDEN / "content", tmp_path / "content")
+    project = Project(tmp_path)
+    run = project.build()
+    assert run.status == 0, run.err
+    built = _files(project.site)
+    expected_dir = GOLDEN / "site"
+    if request.config.getoption("--update-golden"):
+        shutil.rmtree(expected_dir, ignore_errors=True)
+        shutil.copytree(project.site, expected_dir)
+        (GOLDEN / "messages.txt").write_text(run.err, encoding="utf-8")
+    expected = _files(expected_dir)
+    assert sorted(built) == sorted(expected), "the set of output files changed"
+    changed = [name for name in built if built[name] != expected[name]]
+    assert changed == [], f"output differs from tests/golden/site in {changed[:10]}; review, then `make golden`"
+    assert run.err == (GOLDEN / "messages.txt").read_text(encoding="utf-8")

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import time
 from collections.abc import Callable, Iterator
-from contextlib import contextmanager
+from contextlib import AbstractContextManager, contextmanager, nullcontext
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -109,20 +109,31 @@ def build(
     write: bool = True,
     strict: bool = False,
     progress: Callable[[int], None] | None = None,
+    publish_lock: AbstractContextManager[object] | None = None,
 ) -> BuildReport:
-    """Build the site into `config.out_dir` (or only check, with `write=False`) and report what happened."""
+    """Build the site into `config.out_dir` (or only check, with `write=False`) and report what happened.
+
+    `publish_lock` is held while the new site is swapped in (the preview server holds it while it reads
+    a file, so no request sees a half-swapped site).
+    """
     started = time.perf_counter()
     report = BuildReport()
     kb = load(config, report)
     blocked = kb is None or report.failed or (strict and bool(report.diagnostics))
     if kb is not None and not blocked:
-        _render_all(config, kb, report, write=write, progress=progress)
+        _render_all(config, kb, report, write=write, progress=progress, publish_lock=publish_lock)
     report.seconds = time.perf_counter() - started
     return report
 
 
 def _render_all(
-    config: SiteConfig, kb: KnowledgeBase, report: BuildReport, *, write: bool, progress: Callable[[int], None] | None
+    config: SiteConfig,
+    kb: KnowledgeBase,
+    report: BuildReport,
+    *,
+    write: bool,
+    progress: Callable[[int], None] | None,
+    publish_lock: AbstractContextManager[object] | None,
 ) -> None:
     env = make_environment(config.templates_dir)
     staging: Staging | None = None
@@ -149,7 +160,8 @@ def _render_all(
         if staging is not None:
             with _timed(report, "publish"):
                 report.files = staging.files + 1
-                staging.commit()
+                with publish_lock or nullcontext():
+                    staging.commit()
                 report.written = True
     except TemplateFailure as exc:
         report.diagnostics.append(exc.diagnostic)

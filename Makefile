@@ -28,8 +28,14 @@ format: $(STAMP)
 	$(PY) -m ruff format signalkb tests bench build.py
 	$(PY) -m ruff check --fix signalkb tests bench build.py
 
+serve: $(STAMP)  ## preview at http://127.0.0.1:8000/: rebuilds on every change, reloads open pages
+	$(PY) build.py serve
+
 golden: $(STAMP)  ## regenerate the golden site under tests/golden after a reviewed change
 	$(PY) -m pytest tests/test_golden.py --update-golden
 
 clean:
 	rm -rf site .pytest_cache .mypy_cache .ruff_cache
+
+bench: $(STAMP)  ## speed and memory side by side with Hugo (1,000 and 10,000 notes); prints one table
+	$(PY) bench/build_speed.py --notes 1000 10000 --runs 3

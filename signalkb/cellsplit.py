@@ -24,24 +24,31 @@ _EXPLICIT_SEPARATOR = re.compile(r"\t+|\s*\|\s*| {2,}")
 _OPEN_QUOTES = {"“": "”", '"': '"', "‘": "’", "«": "»", "„": "“"}
 _BRACKETS = {"(": ")", "[": "]", "{": "}"}
 _TRAILING = "\"'”’»)]}.,;:!?…"
-_POSSESSIVE = re.compile(r"(?:['’]s|s['’])$")
+_POSSESSIVES = frozenset({"'s", "’s", "s'", "s’"})
 _PURE_NUMBER = re.compile(r"^[$€£]?\d[\d,.]*%?$")
 _ABBREVIATION = re.compile(r"^(?:[A-Za-z]\.)+$|^(?:vs|etc|Inc|Ltd|Co|Corp|Dr|Mr|Mrs|Ms|St|No)\.$")
+_PROPER_ADJECTIVE = re.compile(r"(?:ern|ian|ean|ese|ish|ican)$")
 _SENTENCE_END = re.compile(r"[.!?:]['\"”’)]*$")
 
+
+def _words(text: str) -> frozenset[str]:
+    return frozenset(text.split())
+
+
 # Words a cell cannot end on (the phrase must go on), by how sure that is.
-_HARD_END = frozenset(
-    """a an the of and or nor to for with by from between than as via vs versus its their our your his her my
-    which whose who whom is are was were be been will would can could may might should must shall such per
-    among amid amongst towards toward into onto across through throughout against without within despite
-    including some each every both either neither if because whether while whereas unlike""".split()
+_HARD_END = _words(
+    "a an the of and or nor to for with by from between than as via vs versus its their our your his her my which "
+    "whose who whom is are was were be been will would can could may might should must shall such per among amid "
+    "amongst towards toward into onto across through throughout against without within despite including some "
+    "each every both either neither if because whether while whereas unlike alongside beside besides beneath "
+    "except regarding concerning"
 )
-_MID_END = frozenset(
-    """in on at over under about upon this these those that not but all any many like after before around
-    beyond behind during near since until using leveraging versus another other whose""".split()
+_MID_END = _words(
+    "in on at over under about upon this these those that not but all any many like after before around beyond "
+    "behind during near since until using leveraging another other"
 )
-_SOFT_END = frozenset("up out off down more most very new also how what when where has have had do does did".split())
-_DASHES = frozenset({"-", "–", "—", "&", "+", "/", "=", "→"})  # noqa: RUF001 - dashes are the point
+_SOFT_END = _words("up out off down more most very new also how what when where has have had do does did")
+_DASHES = frozenset({"-", "–", "—", "&", "+", "/", "=", "→"})
 
 # How strongly a word of each kind is believed to start a cell, before any other evidence.
 _BASE = {"cap": 2.5, "digit": 0.5, "quote-cap": 2.0, "quote-low": 0.0, "bracket": -2.0, "other": 0.0, "lower": -9.0}
@@ -56,6 +63,8 @@ _PRIOR_SHAPES: dict[str, tuple[float, float]] = {
     "relevancy": (3.0, 0.7),
 }
 _DEFAULT_SHAPE = (5.0, 0.7)
+_MAX_STARTS = 24
+"""At most this many candidate cuts are weighed (the likeliest), so a long line cannot take long."""
 _PRIOR_WEIGHT = 4.0
 """How many observed cells the prior shape of a column is worth."""
 
@@ -67,8 +76,11 @@ def tokens_of(text: str) -> list[str]:
 
 def core(token: str) -> str:
     """A word without surrounding quotes, brackets, punctuation or a possessive ending, case kept."""
+    if token.isalpha():
+        return token
     word = token.lstrip("\"'“‘«„([{").rstrip(_TRAILING)
-    word = _POSSESSIVE.sub("", word) if len(word) > 3 else word
+    if len(word) > 3 and word[-2:] in _POSSESSIVES:
+        word = word[:-2] if word[-1] in "sS" else word[:-1]
     return word
 
 
@@ -193,8 +205,12 @@ def prose_evidence(paragraphs: Iterable[str], evidence: Evidence | None = None) 
     return ev
 
 
-def cell_evidence(cells: Iterable[str], evidence: Evidence | None = None) -> Evidence:
-    """Evidence from table text: lower-case words, and capitals after a word that cannot end a cell are names."""
+def cell_evidence(cells: Iterable[str], evidence: Evidence | None = None, *, whole: bool = True) -> Evidence:
+    """Evidence from table text: lower-case words, and capitals after a word that cannot end a cell are names.
+
+    `whole` says the texts are single cells, so a capital after a name continues it (a name pair); in a
+    flattened row it may start the next cell.
+    """
     ev = evidence if evidence is not None else Evidence()
     for text in cells:
         words = tokens_of(text)
@@ -206,7 +222,7 @@ def cell_evidence(cells: Iterable[str], evidence: Evidence | None = None) -> Evi
                 ev.lower[key] += 1
             elif i > 0 and _end_penalty(words[i - 1]) <= -4:
                 ev.names[key] += 1
-                if i + 1 < len(words) and core(words[i + 1])[:1].isupper():
+                if whole and i + 1 < len(words) and core(words[i + 1])[:1].isupper():
                     ev.pairs[(key, key_of(words[i + 1]))] += 1
     return ev
 
@@ -221,10 +237,18 @@ class ColumnModel:
     mean: float
     """Mean of log(words per cell)."""
     spread: float
-    first_words: Mapping[str, float] = field(default_factory=dict)
-    """Share of this column among the cells that start with a word (0..1), for words seen often enough."""
+    first_words: tuple[Mapping[str, float], ...] = ()
+    """Share of this column among the cells that start with a word (0..1), for words seen often enough; the
+    first layer that knows a word is right (a note's own table before the knowledge base)."""
     cells: frozenset[str] = frozenset()
     """Case-folded cells seen in this column."""
+
+    def first_share(self, word: str) -> float | None:
+        """The share of this column among cells starting with `word`, if known."""
+        for layer in self.first_words:
+            if word in layer:
+                return layer[word]
+        return None
 
 
 def prior_column(name: str) -> ColumnModel:
@@ -240,7 +264,7 @@ def learn_columns(
     models = list(base) if base is not None else [prior_column(n) for n in names]
     logs: list[list[float]] = [[] for _ in names]
     firsts: list[Counter[str]] = [Counter() for _ in names]
-    seen: list[set[str]] = [set(m.cells) for m in models]
+    seen: list[set[str]] = [set() for _ in models]
     for row in tables:
         for i, text in enumerate(row[: len(names)]):
             words = tokens_of(text)
@@ -257,18 +281,35 @@ def learn_columns(
         n = len(logs[i])
         mean = (model.mean * _PRIOR_WEIGHT + sum(logs[i])) / (_PRIOR_WEIGHT + n)
         var = (model.spread**2 * _PRIOR_WEIGHT + sum((x - mean) ** 2 for x in logs[i])) / (_PRIOR_WEIGHT + n)
-        first = dict(model.first_words)
+        learned: dict[str, float] = {}
         for word, total in totals.items():
-            share = (firsts[i][word] + 0.5) / (total + 0.5 * len(names))
-            first[word] = share if word not in first else (first[word] + share) / 2
-        out.append(ColumnModel(mean, max(math.sqrt(var), 0.3), first, frozenset(seen[i])))
+            if total >= 2:
+                share = (firsts[i][word] + 0.5) / (total + 0.5 * len(names))
+                known = model.first_share(word)
+                learned[word] = share if known is None else (known + share) / 2
+        layers = (learned, *model.first_words) if learned else model.first_words
+        out.append(ColumnModel(mean, max(math.sqrt(var), 0.3), layers, model.cells | seen[i]))
     return out
 
 
-def _cell_score(words: Sequence[str], column: ColumnModel, n_columns: int) -> float:
+def _mixed_case(words: Sequence[str], evidence: Evidence) -> int:
+    """Capitalised ordinary words inside a cell written in sentence case (0 for a Title Case cell)."""
+    capitals = lowers = 0
+    for i in range(1, len(words)):
+        word = core(words[i])
+        if not word[:1].isalpha():
+            continue
+        if word[0].islower():
+            lowers += word.casefold() not in _HARD_END and word.casefold() not in _MID_END
+        elif evidence.name_belief(word.casefold()) < 0 and not is_name_shaped(word):
+            capitals += evidence.pairs.get((key_of(words[i - 1]), word.casefold()), 0) == 0
+    return capitals if lowers else 0
+
+
+def _cell_score(words: Sequence[str], column: ColumnModel, n_columns: int, evidence: Evidence) -> float:
     z = (math.log(len(words)) - column.mean) / column.spread
-    score = -2.5 * math.log1p(z * z / 4.0) - math.log(column.spread / 0.5)
-    share = column.first_words.get(key_of(words[0]))
+    score = -2.5 * math.log1p(z * z / 4.0) - math.log(column.spread / 0.5) - 1.5 * _mixed_case(words, evidence)
+    share = column.first_share(key_of(words[0]))
     if share is not None:
         score += math.log(share * n_columns)
     if column.cells and " ".join(words).casefold() in column.cells:
@@ -306,6 +347,10 @@ def cut_score(tokens: Sequence[str], i: int, evidence: Evidence) -> float:
             return score + 1.0
         head = key.split("-")[0]
         belief = evidence.name_belief(key) or evidence.name_belief(head)
+        if core(prev)[:1].isupper() and (
+            (i >= 2 and tokens[i - 2].casefold() in ("the", "a", "an")) or _PROPER_ADJECTIVE.search(core(prev))
+        ):
+            score -= 2.0  # `the Nobel Prize`, `Eastern Europe`: a name that goes on
         if evidence.pairs.get((prev_key, key), 0) > 0 and core(prev)[:1].isupper():
             score -= 5.0
         elif belief > 0:
@@ -365,11 +410,12 @@ def recover(line: str, columns: Sequence[ColumnModel], evidence: Evidence | None
     allowed = cut_points(tokens)
     scores = {i: cut_score(tokens, i, ev) for i in allowed}
     starts = [i for i in allowed if start_class(tokens[i]) != "lower" and i not in forced]
-    how = "words" if len(pieces) <= 1 else "separators"
+    starts = sorted(sorted(starts, key=lambda i: -scores[i])[:_MAX_STARTS])
+    how = "words"
     if len(starts) < width - 1 - len(forced):
-        starts = [i for i in allowed if i not in forced]
+        starts = sorted(sorted((i for i in allowed if i not in forced), key=lambda i: -scores[i])[:_MAX_STARTS])
         how = "few-starts"
-    ranked = _rank(tokens, columns, scores, starts, forced)
+    ranked = _rank(tokens, columns, scores, starts, forced, ev)
     best_score, best = ranked[0]
     cells = tuple(" ".join(tokens[a:b]) for a, b in itertools.pairwise([0, *best, len(tokens)]))
     if len(ranked) == 1:
@@ -379,12 +425,28 @@ def recover(line: str, columns: Sequence[ColumnModel], evidence: Evidence | None
     return Recovery(cells, how, best_score, runner, best_score - second_score)
 
 
+def split_score(cells: Sequence[str], columns: Sequence[ColumnModel], evidence: Evidence) -> float:
+    """The score `recover` gives to one particular split of a row (one cell per column)."""
+    tokens: list[str] = []
+    cuts: list[int] = []
+    for text in cells:
+        if tokens:
+            cuts.append(len(tokens))
+        tokens.extend(tokens_of(text))
+    total = sum(cut_score(tokens, i, evidence) for i in cuts)
+    bounds = (0, *cuts, len(tokens))
+    return total + sum(
+        _cell_score(tokens[bounds[k] : bounds[k + 1]], columns[k], len(columns), evidence) for k in range(len(columns))
+    )
+
+
 def _rank(
     tokens: Sequence[str],
     columns: Sequence[ColumnModel],
     scores: Mapping[int, float],
     starts: Sequence[int],
     forced: Sequence[int],
+    evidence: Evidence,
 ) -> list[tuple[float, tuple[int, ...]]]:
     """The two best sets of cut points (score, cuts), best first."""
     width = len(columns)
@@ -393,7 +455,7 @@ def _rank(
     def cell(a: int, b: int, col: int) -> float:
         key = (a, b, col)
         if key not in cell_cache:
-            cell_cache[key] = _cell_score(tokens[a:b], columns[col], width)
+            cell_cache[key] = _cell_score(tokens[a:b], columns[col], width, evidence)
         return cell_cache[key]
 
     top: list[tuple[float, tuple[int, ...]]] = []

@@ -30,7 +30,7 @@ class _Parser(argparse.ArgumentParser):
     """An argument parser that reports usage errors with exit status 2 through an exception, not sys.exit."""
 
     def error(self, message: str) -> None:  # type: ignore[override]
-        raise UsageError(f"{self.prog}: error: {message}")
+        raise UsageError(f"{self.format_usage().rstrip()}\n{self.prog}: error: {message}")
 
 
 class UsageError(Exception):
@@ -55,8 +55,29 @@ def make_parser() -> argparse.ArgumentParser:
     _common(p_build)
     p_build.add_argument("--clean", action="store_true", help="a cold build: read no cache, write every file")
     p_build.add_argument("--verbose", action="store_true", help="print the time each stage took")
+    p_build.add_argument("--jobs", type=int, metavar="N", help="render processes (default: all cores)")
     p_check = verbs.add_parser("check", help="read and link everything, report problems, write nothing")
     _common(p_check)
+    p_import = verbs.add_parser("import", help="write plain-text exports as Markdown notes, to fix doubtful rows")
+    _common(p_import)
+    p_import.add_argument("files", nargs="+", metavar="FILE", help="plain-text exports (.txt)")
+    p_import.add_argument("--to", metavar="DIR", help="where to write the notes (default: beside each export)")
+    p_import.add_argument("--force", action="store_true", help="replace Markdown notes that already exist")
+    p_serve = verbs.add_parser("serve", help="preview: build, serve on localhost, rebuild and reload on every change")
+    p_serve.add_argument("--host", default="127.0.0.1", help="address to listen on (default: 127.0.0.1: this machine)")
+    p_serve.add_argument("--port", type=int, default=8000, help="port to listen on (default: 8000; 0 picks a free one)")
+    p_serve.add_argument("--content", metavar="DIR", help="the knowledge base folder (default: content/)")
+    p_serve.add_argument("--out", metavar="DIR", help="the output folder (default: site/)")
+    p_serve.add_argument("--config", metavar="FILE", default="site.yaml", help="site settings (default: site.yaml)")
+    p_serve.add_argument("--poll", action="store_true", help="scan for changes (network drives, containers)")
+    p_serve.add_argument("--open", action="store_true", help="open the site in the default browser")
+    p_serve.add_argument("-q", "--quiet", action="store_true", help="print errors and the address only")
+    p_serve.set_defaults(base_url=None, strict=False)
+    p_forces = verbs.add_parser(
+        "forces", help="report driving forces: most shared, unshared phrases, near-duplicates to review"
+    )
+    _common(p_forces)
+    p_forces.add_argument("--limit", type=int, default=40, metavar="N", help="lines per list (default 40; 0: all)")
     return parser
 
 
@@ -115,7 +136,13 @@ def run_build(args: argparse.Namespace, out: TextIO, err: TextIO) -> Exit:
     if config is None:
         return Exit.CONTENT_ERROR
     write = args.verb == "build"
-    report = build(config, write=write, strict=args.strict)
+    report = build(
+        config,
+        write=write,
+        strict=args.strict,
+        clean=getattr(args, "clean", False),
+        jobs=getattr(args, "jobs", None),
+    )
     _print_diagnostics(report.diagnostics, err, args.quiet)
     status = _status(report, args.strict)
     if status is Exit.OK and not args.quiet:
@@ -127,9 +154,75 @@ def run_build(args: argparse.Namespace, out: TextIO, err: TextIO) -> Exit:
     return status
 
 
+def run_serve(args: argparse.Namespace, out: TextIO, err: TextIO) -> Exit:
+    """`serve`: build, serve the site on a local address, rebuild on every change and reload open pages."""
+    from .serve import PreviewOptions, ServeError, run_preview
+
+    if not 0 <= args.port <= 65535:
+        raise UsageError(f"build.py serve: error: --port must be between 0 and 65535, not {args.port}")
+    config = _config(args, err)
+    if config is None:
+        return Exit.CONTENT_ERROR
+    overrides = {"content_dir": args.content, "out_dir": args.out, "base_url": None}
+    config_file = Path(args.config)
+    options = PreviewOptions(host=args.host, port=args.port, poll=args.poll, open_browser=args.open, quiet=args.quiet)
+    try:
+        run_preview(
+            config,
+            options,
+            out=out,
+            err=err,
+            config_file=config_file,
+            reload_config=lambda: load_config(config_file, overrides),
+        )
+    except ServeError as exc:
+        print(f"build.py serve: error: {exc}", file=err)
+        return Exit.USAGE
+    return Exit.OK
+
+
+def run_import(args: argparse.Namespace, out: TextIO, err: TextIO) -> Exit:
+    """`import`: read exports with the knowledge base's evidence and write them as Markdown notes."""
+    from .importer import import_files
+
+    to_dir = Path(args.to) if args.to else None
+    content = Path(args.content or "content")
+    written, diagnostics = import_files([Path(f) for f in args.files], to_dir, content, overwrite=args.force)
+    _print_diagnostics(diagnostics, err, args.quiet)
+    if not args.quiet:
+        for path in written:
+            print(f"wrote {path}", file=out)
+    failed = has_errors(diagnostics) or (args.strict and bool(diagnostics))
+    return Exit.CONTENT_ERROR if failed else Exit.OK
+
+
+def run_forces(args: argparse.Namespace, out: TextIO, err: TextIO) -> Exit:
+    """`forces`: print the force report; with --strict, exit 1 while near-duplicates or misspellings wait for review."""
+    from .force_report import format_report, make_report
+    from .pipeline import BuildReport, load
+
+    config = _config(args, err)
+    if config is None:
+        return Exit.CONTENT_ERROR
+    report = BuildReport()
+    kb = load(config, report)
+    _print_diagnostics([d for d in report.diagnostics if d.is_error], err, args.quiet)
+    if kb is None or report.failed:
+        return Exit.CONTENT_ERROR
+    forces = make_report(kb)
+    print(format_report(forces, max(0, args.limit)), file=out, end="")
+    if args.strict and forces.unreviewed:
+        print(f"forces: {forces.unreviewed} suggestion(s) to review (--strict)", file=err)
+        return Exit.CONTENT_ERROR
+    return Exit.OK
+
+
 HANDLERS: dict[str, Callable[[argparse.Namespace, TextIO, TextIO], Exit]] = {
     "build": run_build,
     "check": run_build,
+    "import": run_import,
+    "serve": run_serve,
+    "forces": run_forces,
 }
 
 

@@ -1,58 +1,63 @@
-"""Driving forces: the taxonomy in `forces.yaml`, phrase normalisation, and matching phrases to forces.
+"""Matching force phrases to driving forces, in stages; the first stage that matches wins.
 
-Matching runs in stages, first hit wins: a declared force's label, then one of its aliases (both after
-`name_key` normalisation), then the phrase itself (phrases with the same key are one force). Later
-stages (same content words, concept grouping) slot in as further `Matcher`s.
+1. `label` / `alias`: the phrase is a declared force's label, id or alias after `name_key` normalisation.
+2. `same words`: the phrase (or one part of a compound phrase) has the same content words as a declared
+   label or alias, or as parts of other signals (concepts.py: word order, plurals, stop words, filler
+   and hyphenation aside: "collaboration in open source" = "open-source collaboration").
+3. `narrower`: a part keeps the head and every word of a broader concept of two or more words that
+   another signal or the taxonomy uses ("Advancement in AI technology" → "Technological advancement").
+4. `same phrase`: anything else is a force of its own, shared by phrases with the same normal form.
+
+Compound phrases are split into parts first ("Technological advancements and demographic changes");
+each part that says something specific becomes a force. Grouping looks at all phrases of the knowledge
+base at once and depends only on the set of phrases, never on file order.
 """
 
 from __future__ import annotations
 
 import re
-from collections.abc import Iterable, Sequence
+from collections import defaultdict
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Protocol
 
-import yaml
+from .concepts import Concept, Lemmatiser, Splitter, broader_keys, phrase_concepts, reduce_part
+from .slugs import name_key
+from .taxonomy import MAX_YAML_NODES, ForceDef, Taxonomy, parse_taxonomy
 
-from .diagnostics import Diagnostic, SourceLocation, error, warning
-from .slugs import name_key, slugify
-
-MAX_YAML_NODES = 100_000
-"""forces.yaml may hold at most this many YAML nodes (aliases counted each time they are used)."""
+__all__ = [
+    "MAX_YAML_NODES",
+    "ForceDef",
+    "ForceResolver",
+    "Match",
+    "Matcher",
+    "Taxonomy",
+    "TaxonomyMatcher",
+    "parse_taxonomy",
+    "phrase_label",
+    "same_phrase",
+    "split_phrases",
+]
 
 _SPLIT = re.compile(r"\s*;\s*")
-
-
-@dataclass(frozen=True)
-class ForceDef:
-    """One canonical force declared in forces.yaml."""
-
-    id: str
-    label: str
-    line: int
-    category: str | None = None
-    parent: str | None = None
-    """The parent's id (resolved from its label or id)."""
-    description: str | None = None
-    aliases: tuple[str, ...] = ()
-
-
-@dataclass(frozen=True)
-class Taxonomy:
-    """The declared forces and categories; empty when there is no forces.yaml."""
-
-    categories: tuple[str, ...] = ()
-    forces: tuple[ForceDef, ...] = ()
-    path: str = "forces.yaml"
+CONCEPT = "concept:"
+"""Key prefix of forces found by grouping concepts."""
+PHRASE = "phrase:"
+"""Key prefix of forces that are a phrase of their own."""
 
 
 @dataclass(frozen=True)
 class Match:
-    """The force a phrase was matched to and how: `label`, `alias` or `same phrase`."""
+    """The force a phrase (or one part of it) was matched to, and how."""
 
     key: str
-    """The force's identity: a declared force's id, or `phrase:` + the phrase's normal form."""
+    """The force's identity: a declared force's id, `concept:` + a concept key, or `phrase:` + a normal form."""
     how: str
+    """`label`, `alias`, `same words`, `narrower` or `same phrase`."""
+    part: str = ""
+    """The part of a compound phrase that matched; empty when the whole phrase did."""
+    via: str = ""
+    """The wording it matched through: the label, the alias, or the broader concept's words."""
 
 
 def split_phrases(cell_text: str) -> list[str]:
@@ -61,7 +66,7 @@ def split_phrases(cell_text: str) -> list[str]:
 
 
 class Matcher(Protocol):
-    """One stage of matching: a phrase's normal form → a match, or None to pass it on."""
+    """One stage of whole-phrase matching: a phrase's normal form → a match, or None to pass it on."""
 
     def __call__(self, phrase: str, key: str) -> Match | None: ...
 
@@ -73,10 +78,10 @@ class TaxonomyMatcher:
         self._index: dict[str, Match] = {}
         for force in taxonomy.forces:
             for alias in force.aliases:
-                self._index.setdefault(name_key(alias), Match(force.id, "alias"))
+                self._index.setdefault(name_key(alias), Match(force.id, "alias", via=alias))
         for force in taxonomy.forces:
-            self._index[name_key(force.label)] = Match(force.id, "label")
-            self._index.setdefault(name_key(force.id), Match(force.id, "label"))
+            self._index[name_key(force.label)] = Match(force.id, "label", via=force.label)
+            self._index.setdefault(name_key(force.id), Match(force.id, "label", via=force.label))
 
     def __call__(self, phrase: str, key: str) -> Match | None:
         return self._index.get(key)
@@ -84,275 +89,164 @@ class TaxonomyMatcher:
 
 def same_phrase(phrase: str, key: str) -> Match:
     """The last stage: the phrase is a force of its own, shared with every phrase of the same normal form."""
-    return Match("phrase:" + key, "same phrase")
+    return Match(PHRASE + key, "same phrase")
+
+
+@dataclass
+class _Group:
+    """The parts (across all phrases) that share one concept key."""
+
+    concept: Concept
+    uses: int = 0
+    wordings: set[str] | None = None
 
 
 class ForceResolver:
-    """Resolves force phrases to forces through a list of matchers; remembers which aliases were used."""
+    """Resolves force phrases to forces through the stages above; remembers which aliases were used."""
 
     def __init__(self, taxonomy: Taxonomy, extra: Sequence[Matcher] = ()) -> None:
         self.taxonomy = taxonomy
-        self._matchers: list[Matcher] = [TaxonomyMatcher(taxonomy), *extra]
+        self.lemma = Lemmatiser()
+        self._exact = TaxonomyMatcher(taxonomy)
+        self._matchers: list[Matcher] = [self._exact, *extra]
+        self._split = Splitter(n for f in taxonomy.forces for n in (f.label, *f.aliases))
+        self._declared: dict[tuple[str, ...], Match] = {}
+        for force in taxonomy.forces:
+            for name in (force.label, *force.aliases):
+                concept = reduce_part(name, self.lemma)
+                if concept is not None and not concept.generic:
+                    self._declared.setdefault(concept.key, Match(force.id, "same words", via=name))
         self.used_keys: set[str] = set()
+        self.concepts: dict[str, Concept] = {}
+        """The concept each auto force (`concept:` key) stands for, after `resolve_all`."""
 
     def resolve(self, phrase: str) -> Match:
-        """The match for one phrase."""
+        """The match of one whole phrase, without grouping across phrases (stages 1, 2 against the taxonomy, 4)."""
         key = name_key(phrase)
         self.used_keys.add(key)
         for matcher in self._matchers:
             found = matcher(phrase, key)
             if found is not None:
                 return found
+        concept = reduce_part(phrase, self.lemma)
+        if concept is not None and concept.key in self._declared:
+            return self._declared[concept.key]
         return same_phrase(phrase, key)
+
+    def resolve_all(self, uses: Mapping[str, int]) -> dict[str, list[Match]]:
+        """Matches for every phrase of the knowledge base (`uses`: phrase → number of signals naming it)."""
+        out: dict[str, list[Match]] = {}
+        pending: dict[str, list[Concept]] = {}
+        for phrase in sorted(uses):
+            whole = self.resolve(phrase)
+            if not whole.key.startswith(PHRASE):
+                out[phrase] = [whole]
+                continue
+            parts = phrase_concepts(phrase, self.lemma, self._split)
+            specific = [c for c in parts if not c.generic]
+            if not specific:
+                out[phrase] = [whole]
+                continue
+            pending[phrase] = specific
+        groups = self._groups(pending, uses)
+        roots = self._roots(groups)
+        for phrase, parts in pending.items():
+            matches: list[Match] = []
+            for concept in parts:
+                match = self._part_match(concept, groups, roots, name_key(concept.text) == name_key(phrase))
+                if all(m.key != match.key for m in matches):
+                    matches.append(match)
+            out[phrase] = matches
+        return out
+
+    def _part_match(
+        self,
+        concept: Concept,
+        groups: Mapping[tuple[str, ...], _Group],
+        roots: Mapping[tuple[str, ...], object],
+        whole: bool,
+    ) -> Match:
+        part = "" if whole else concept.text
+        text_key = name_key(concept.text)
+        exact = self._exact(concept.text, text_key)
+        if exact is not None:
+            self.used_keys.add(text_key)
+            return Match(exact.key, exact.how, part, exact.via)
+        if concept.key in self._declared:
+            found = self._declared[concept.key]
+            return Match(found.key, "same words", part, found.via)
+        root = roots.get(concept.key)
+        if isinstance(root, Match):
+            return Match(root.key, "narrower", part, root.via)
+        if isinstance(root, tuple):
+            self.concepts[CONCEPT + " ".join(root)] = groups[root].concept
+            return Match(CONCEPT + " ".join(root), "narrower", part, " ".join(groups[root].concept.words))
+        group = groups[concept.key]
+        self.concepts[CONCEPT + concept.key_text] = group.concept
+        how = "same phrase" if len(group.wordings or ()) <= 1 else "same words"
+        return Match(CONCEPT + concept.key_text, how, part)
+
+    @staticmethod
+    def _groups(pending: Mapping[str, list[Concept]], uses: Mapping[str, int]) -> dict[tuple[str, ...], _Group]:
+        groups: dict[tuple[str, ...], _Group] = {}
+        for phrase, parts in pending.items():
+            for concept in parts:
+                group = groups.get(concept.key)
+                if group is None:
+                    group = groups[concept.key] = _Group(concept, 0, set())
+                elif (concept.text.casefold(), concept.text) < (group.concept.text.casefold(), group.concept.text):
+                    group.concept = concept  # the representative is the same whatever the order of phrases
+                group.uses += uses[phrase]
+                assert group.wordings is not None
+                group.wordings.add(name_key(concept.text))
+        return groups
+
+    def _roots(self, groups: Mapping[tuple[str, ...], _Group]) -> dict[tuple[str, ...], Match | tuple[str, ...]]:
+        """For each concept that is a narrower wording of another, the broadest concept (or declared force) it joins."""
+        parent: dict[tuple[str, ...], Match | tuple[str, ...]] = {}
+        for key in sorted(groups):
+            if key in self._declared:
+                continue
+            candidates: list[tuple[str, ...]] = []
+            for broader in broader_keys(groups[key].concept):
+                if candidates and len(broader) < len(candidates[0]):
+                    break
+                if broader in self._declared or broader in groups:
+                    candidates.append(broader)
+            declared = sorted(b for b in candidates if b in self._declared)
+            if declared:
+                parent[key] = self._declared[declared[0]]
+            elif candidates:
+                parent[key] = min(candidates, key=lambda b: (-groups[b].uses, b))
+        roots: dict[tuple[str, ...], Match | tuple[str, ...]] = {}
+        for key in parent:
+            current: Match | tuple[str, ...] = parent[key]
+            seen = {key}
+            while isinstance(current, tuple) and current in parent and current not in seen:
+                seen.add(current)
+                current = parent[current]
+            roots[key] = current
+        return roots
 
     def unused_aliases(self) -> list[tuple[ForceDef, str]]:
         """Aliases that matched no phrase of any note (likely typos or stale entries)."""
         return [(f, a) for f in self.taxonomy.forces for a in f.aliases if name_key(a) not in self.used_keys]
 
 
-# --- forces.yaml --------------------------------------------------------------------------------
-
-
-class _Budget:
-    def __init__(self) -> None:
-        self.left = MAX_YAML_NODES
-
-    def spend(self) -> None:
-        self.left -= 1
-        if self.left < 0:
-            raise ValueError("too many YAML nodes (aliases expanding?)")
-
-
-def _scalar(node: yaml.Node) -> str | None:
-    if isinstance(node, yaml.ScalarNode):
-        return str(node.value).strip()
-    return None
-
-
-def _mapping(node: yaml.Node, budget: _Budget) -> list[tuple[str, yaml.Node]]:
-    pairs: list[tuple[str, yaml.Node]] = []
-    if isinstance(node, yaml.MappingNode):
-        for key_node, value_node in node.value:
-            budget.spend()
-            pairs.append((_scalar(key_node) or "", value_node))
-    return pairs
-
-
-def _strings(node: yaml.Node, budget: _Budget) -> list[tuple[str, int]] | None:
-    if isinstance(node, yaml.ScalarNode):
-        return [(str(node.value).strip(), node.start_mark.line + 1)] if str(node.value).strip() else []
-    if isinstance(node, yaml.SequenceNode):
-        out: list[tuple[str, int]] = []
-        for item in node.value:
-            budget.spend()
-            text = _scalar(item)
-            if text is None:
-                return None
-            if text:
-                out.append((text, item.start_mark.line + 1))
-        return out
-    return None
-
-
-def parse_taxonomy(text: str, path: str) -> tuple[Taxonomy, list[Diagnostic]]:
-    """Read forces.yaml; every problem is a diagnostic with the file and line, never an exception."""
-    diagnostics: list[Diagnostic] = []
-
-    def loc(node: yaml.Node | int) -> SourceLocation:
-        line = node if isinstance(node, int) else node.start_mark.line + 1
-        return SourceLocation(path, line)
-
-    try:
-        root = yaml.compose(text, Loader=yaml.SafeLoader)
-    except yaml.MarkedYAMLError as exc:
-        mark = exc.problem_mark or exc.context_mark
-        where = SourceLocation(path, mark.line + 1 if mark else None)
-        return Taxonomy(path=path), [error(f"invalid YAML: {exc.problem or exc.context}", where)]
-    except yaml.YAMLError as exc:
-        return Taxonomy(path=path), [error(f"invalid YAML: {exc}", SourceLocation(path))]
-    if root is None:
-        return Taxonomy(path=path), []
-    budget = _Budget()
-    try:
-        return _read_root(root, path, loc, budget, diagnostics), diagnostics
-    except ValueError as exc:
-        return Taxonomy(path=path), [error(f"forces.yaml is not usable: {exc}", SourceLocation(path))]
-
-
-def _read_root(root: yaml.Node, path: str, loc: object, budget: _Budget, diagnostics: list[Diagnostic]) -> Taxonomy:
-    assert callable(loc)
-    if not isinstance(root, yaml.MappingNode):
-        diagnostics.append(error("forces.yaml must be a mapping with a `forces:` list", loc(root)))
-        return Taxonomy(path=path)
-    top = dict(_mapping(root, budget))
-    categories: list[str] = []
-    if "categories" in top:
-        cats = _strings(top["categories"], budget)
-        if cats is None:
-            diagnostics.append(error("`categories` must be a list of names", loc(top["categories"])))
-        else:
-            categories = [c for c, _ in cats]
-    for key, node in top.items():
-        if key not in ("categories", "forces"):
-            diagnostics.append(warning(f"unknown key `{key}` is ignored", loc(node), "use `categories` and `forces`"))
-    forces_node = top.get("forces")
-    if forces_node is None:
-        return Taxonomy(tuple(categories), (), path)
-    if not isinstance(forces_node, yaml.SequenceNode):
-        diagnostics.append(error("`forces` must be a list of forces (`- label: ...`)", loc(forces_node)))
-        return Taxonomy(tuple(categories), (), path)
-    raw: list[dict[str, object]] = []
-    for item in forces_node.value:
-        budget.spend()
-        entry = _read_force(item, categories, loc, budget, diagnostics)
-        if entry is not None:
-            raw.append(entry)
-    return Taxonomy(tuple(categories), tuple(_link_forces(raw, loc, diagnostics)), path)
-
-
-_FORCE_KEYS = ("label", "id", "category", "parent", "description", "aliases")
-
-
-def _read_force(
-    item: yaml.Node, categories: list[str], loc: object, budget: _Budget, diagnostics: list[Diagnostic]
-) -> dict[str, object] | None:
-    assert callable(loc)
-    if not isinstance(item, yaml.MappingNode):
-        diagnostics.append(error("a force must be a mapping with at least `label:`", loc(item)))
-        return None
-    fields = dict(_mapping(item, budget))
-    for key, node in fields.items():
-        if key not in _FORCE_KEYS:
-            diagnostics.append(
-                warning(f"unknown force key `{key}` is ignored", loc(node), f"known keys: {', '.join(_FORCE_KEYS)}")
-            )
-    entry: dict[str, object] = {"line": item.start_mark.line + 1}
-    for key in ("label", "id", "category", "parent", "description"):
-        if key in fields:
-            value = _scalar(fields[key])
-            if value is None:
-                diagnostics.append(error(f"`{key}` must be a single value", loc(fields[key])))
-            elif value:
-                entry[key] = value
-                entry[key + "_line"] = fields[key].start_mark.line + 1
-    if "label" not in entry:
-        diagnostics.append(error("force has no `label`", loc(item), "add `label: <the force's name>`"))
-        return None
-    category = entry.get("category")
-    if category is not None and categories and category not in categories:
-        diagnostics.append(
-            error(
-                f"unknown category {category!r}",
-                loc(int(str(entry["category_line"]))),
-                f"use one of: {', '.join(categories)}, or add it to `categories`",
-            )
-        )
-    aliases: list[tuple[str, int]] = []
-    if "aliases" in fields:
-        found = _strings(fields["aliases"], budget)
-        if found is None:
-            diagnostics.append(error("`aliases` must be a list of phrases", loc(fields["aliases"])))
-        else:
-            aliases = found
-    entry["aliases"] = aliases
-    return entry
-
-
-def _link_forces(raw: list[dict[str, object]], loc: object, diagnostics: list[Diagnostic]) -> list[ForceDef]:
-    assert callable(loc)
-    by_id: dict[str, dict[str, object]] = {}
-    label_to_id: dict[str, str] = {}
-    for entry in raw:
-        label = str(entry["label"])
-        force_id = str(entry.get("id") or slugify(label))
-        if force_id != slugify(force_id, max_length=200):
-            diagnostics.append(
-                error(
-                    f"force id {force_id!r} is not a slug",
-                    loc(int(str(entry.get("id_line", entry["line"])))),
-                    f"use {slugify(force_id)!r}",
-                )
-            )
-            force_id = slugify(force_id)
-        if force_id in by_id:
-            first = by_id[force_id]["line"]
-            diagnostics.append(
-                error(
-                    f"duplicate force id {force_id!r} (first declared at line {first})", loc(int(str(entry["line"])))
-                ),
-            )
-            continue
-        entry["_id"] = force_id
-        by_id[force_id] = entry
-        label_to_id.setdefault(name_key(label), force_id)
-    claimed: dict[str, tuple[str, int]] = {}
-    for force_id, entry in by_id.items():
-        names = [(str(entry["label"]), int(str(entry["line"])))]
-        names += [(a, line) for a, line in entry["aliases"]]  # type: ignore[attr-defined]
-        for name, line in names:
-            key = name_key(name)
-            owner = claimed.get(key)
-            if owner is not None and owner[0] != force_id:
-                diagnostics.append(
-                    error(
-                        f"phrase {name!r} is claimed by two forces ({owner[0]!r} at line {owner[1]} and {force_id!r})",
-                        loc(line),
-                        "keep it under one force only",
-                    )
-                )
-            else:
-                claimed.setdefault(key, (force_id, line))
-    parents: dict[str, str | None] = {}
-    for force_id, entry in by_id.items():
-        parent = entry.get("parent")
-        if parent is None:
-            parents[force_id] = None
-            continue
-        target = str(parent) if str(parent) in by_id else label_to_id.get(name_key(str(parent)))
-        if target is None:
-            diagnostics.append(
-                error(
-                    f"unknown parent force {parent!r}",
-                    loc(int(str(entry["parent_line"]))),
-                    "give the label or id of a force in this file",
-                )
-            )
-        parents[force_id] = target
-    for force_id in by_id:
-        seen = [force_id]
-        current = parents.get(force_id)
-        while current is not None:
-            if current in seen:
-                if current == force_id:
-                    diagnostics.append(
-                        error(
-                            f"parent cycle: {' → '.join([*seen, current])}",
-                            loc(int(str(by_id[force_id].get("parent_line", by_id[force_id]["line"])))),
-                            "a force cannot be its own ancestor",
-                        )
-                    )
-                break
-            seen.append(current)
-            current = parents.get(current)
-    return [
-        ForceDef(
-            id=force_id,
-            label=str(entry["label"]),
-            line=int(str(entry["line"])),
-            category=str(entry["category"]) if "category" in entry else None,
-            parent=parents.get(force_id),
-            description=str(entry["description"]) if "description" in entry else None,
-            aliases=tuple(a for a, _ in entry["aliases"]),  # type: ignore[attr-defined]
-        )
-        for force_id, entry in by_id.items()
-    ]
-
-
 def phrase_label(phrases: Iterable[str]) -> str:
-    """The label of an undeclared force: its most used spelling, ties broken by sort order."""
+    """The label of an undeclared force: its most used spelling, ties broken by fewest words, then sort order."""
     counts: dict[str, int] = {}
     for phrase in phrases:
         text = " ".join(phrase.split())
         counts[text] = counts.get(text, 0) + 1
-    best = sorted(counts.items(), key=lambda kv: (-kv[1], kv[0]))[0][0]
+    best = sorted(counts.items(), key=lambda kv: (-kv[1], len(kv[0].split()), kv[0]))[0][0]
     return best[:1].upper() + best[1:]
+
+
+def group_phrases(matches: Mapping[str, Sequence[Match]]) -> dict[str, list[str]]:
+    """Force key → the distinct wordings (parts, or whole phrases) matched to it."""
+    out: dict[str, list[str]] = defaultdict(list)
+    for phrase, found in matches.items():
+        for match in found:
+            out[match.key].append(match.part or phrase)
+    return out

@@ -4,14 +4,18 @@ from __future__ import annotations
 
 import datetime
 import re
-from collections import defaultdict
+from collections import Counter, defaultdict
 from collections.abc import Sequence
+from dataclasses import replace
 from pathlib import PurePosixPath
 
+from .concepts import core_wording
 from .diagnostics import Diagnostic, SourceLocation, warning
 from .forces import ForceResolver, Taxonomy, phrase_label, split_phrases
-from .model import Force, ForceLink, KnowledgeBase, Note, ParsedNote, Signal
+from .link_forces import KeyedForce, near_duplicate_warnings, similar_forces
+from .model import Force, ForceLink, ForcePair, KnowledgeBase, Note, ParsedNote, RawRow, Signal
 from .slugs import SlugAllocator, is_windows_reserved, name_key, short_hash, slugify
+from .terms import build_terms, term_ids
 
 _FILE_ID = re.compile(r"^[a-z0-9][a-z0-9_-]{0,79}$")
 SIGNAL_SLUG_LENGTH = 60
@@ -110,7 +114,7 @@ def _signal_ids(note_id: str, note: ParsedNote) -> list[str]:
 def build_knowledge_base(
     parsed: Sequence[ParsedNote], taxonomy: Taxonomy, resolver: ForceResolver | None = None
 ) -> tuple[KnowledgeBase, list[Diagnostic]]:
-    """Give ids, link Closest lists and forces, and index signals by force."""
+    """Give ids, link Closest lists and forces, and index signals by force, keyword and theme."""
     resolver = resolver or ForceResolver(taxonomy)
     by_path = sorted(parsed, key=lambda n: n.path)
     note_ids, diagnostics = assign_note_ids(by_path)
@@ -122,9 +126,9 @@ def build_knowledge_base(
         ids.setdefault(PurePosixPath(note.path).stem.lower(), note_id)
         titles.setdefault(name_key(note.title), note_id)
 
+    rows: list[tuple[ParsedNote, str, int, RawRow, str, list[str]]] = []
+    uses: dict[str, int] = defaultdict(int)
     notes: list[Note] = []
-    signals: dict[str, Signal] = {}
-    phrases: dict[str, list[str]] = defaultdict(list)
     for note, note_id in zip(by_path, note_ids, strict=True):
         closest, unlinked, problems = _closest(note, note_id, ids, titles)
         diagnostics.extend(problems)
@@ -132,7 +136,6 @@ def build_knowledge_base(
         for row_number, (row, signal_id) in enumerate(zip(note.rows, signal_ids, strict=True), 1):
             if not row.cells["signal"].text:
                 diagnostics.append(warning("signal cell is empty", row.loc, "write the signal in the first column"))
-            links: list[ForceLink] = []
             cell_phrases = split_phrases(row.cells["driving_force"].text)
             if not cell_phrases:
                 diagnostics.append(
@@ -142,13 +145,21 @@ def build_knowledge_base(
                         "name the force in the Driving force column",
                     )
                 )
-            for phrase in cell_phrases:
-                match = resolver.resolve(phrase)
-                phrases[match.key].append(phrase)
-                if all(link.force_id != match.key for link in links):
-                    links.append(ForceLink(match.key, phrase, match.how))
-            signals[signal_id] = Signal(signal_id, note_id, row_number, row.loc, row.cells, tuple(links), row.extra)
+            for phrase in dict.fromkeys(cell_phrases):
+                uses[phrase] += 1
+            rows.append((note, note_id, row_number, row, signal_id, cell_phrases))
         notes.append(Note(note_id, note, tuple(signal_ids), closest, unlinked))
+    matches = resolver.resolve_all(uses)
+    signals: dict[str, Signal] = {}
+    wordings: dict[str, list[tuple[str, str]]] = defaultdict(list)
+    for _note, note_id, row_number, row, signal_id, cell_phrases in rows:
+        links: list[ForceLink] = []
+        for phrase in cell_phrases:
+            for match in matches[phrase]:
+                wordings[match.key].append((match.part or phrase, match.how))
+                if all(link.force_id != match.key for link in links):
+                    links.append(ForceLink(match.key, phrase, match.how, match.part, match.via))
+        signals[signal_id] = Signal(signal_id, note_id, row_number, row.loc, row.cells, tuple(links), row.extra)
     for force_def, alias in resolver.unused_aliases():
         diagnostics.append(
             warning(
@@ -159,11 +170,19 @@ def build_knowledge_base(
         )
 
     notes.sort(key=note_sort_key)
-    forces = _forces(notes, signals, phrases, taxonomy)
-    final_ids = {f.key: f.force.id for f in forces}
+    keyed = _forces(notes, signals, wordings, taxonomy)
+    final_ids = {f.key: f.force.id for f in keyed}
     linked_signals = {sid: _with_force_ids(signal, final_ids) for sid, signal in signals.items()}
     ordered_signals = tuple(linked_signals[sid] for note in notes for sid in note.signal_ids)
-    force_list = tuple(f.force for f in forces)
+    keywords, keyword_ids = build_terms(notes, lambda n: n.parsed.keywords)
+    themes, theme_ids = build_terms(notes, lambda n: n.parsed.themes)
+    notes = [
+        replace(n, keyword_ids=term_ids(n.parsed.keywords, keyword_ids), theme_ids=term_ids(n.parsed.themes, theme_ids))
+        for n in notes
+    ]
+    pairs, problems = similar_forces(keyed, taxonomy, resolver)
+    diagnostics.extend(problems)
+    force_list = _with_distinct([f.force for f in keyed], pairs)
     kb = KnowledgeBase(
         notes=tuple(notes),
         signals=ordered_signals,
@@ -171,25 +190,45 @@ def build_knowledge_base(
         notes_by_id={n.id: n for n in notes},
         signals_by_id={s.id: s for s in ordered_signals},
         forces_by_id={f.id: f for f in force_list},
+        keywords=tuple(keywords),
+        themes=tuple(themes),
+        similar_forces=tuple(pairs),
+        categories=taxonomy.categories,
     )
+    diagnostics.extend(near_duplicate_warnings(kb))
     return kb, diagnostics
 
 
 def _with_force_ids(signal: Signal, final_ids: dict[str, str]) -> Signal:
-    links = tuple(ForceLink(final_ids[link.force_id], link.phrase, link.how) for link in signal.forces)
+    links = tuple(ForceLink(final_ids[x.force_id], x.phrase, x.how, x.part, x.via) for x in signal.forces)
     return Signal(signal.id, signal.note_id, signal.row, signal.loc, signal.cells, links, signal.extra)
 
 
-class _Keyed:
-    def __init__(self, key: str, force: Force) -> None:
-        self.key = key
-        self.force = force
+def _with_distinct(forces: Sequence[Force], pairs: Sequence[ForcePair]) -> tuple[Force, ...]:
+    others: dict[str, set[str]] = defaultdict(set)
+    for pair in pairs:
+        if pair.distinct:
+            others[pair.a].add(pair.b)
+            others[pair.b].add(pair.a)
+    return tuple(replace(f, distinct=tuple(sorted(others[f.id]))) if f.id in others else f for f in forces)
+
+
+def _label(texts: Sequence[tuple[str, str]]) -> str:
+    """An undeclared force's label: the most used core wording of its own (not narrower) wordings."""
+    own = [text for text, how in texts if how != "narrower"] or [text for text, _ in texts]
+    counts: dict[str, int] = defaultdict(int)
+    for text, n in Counter(own).items():
+        counts[core_wording(text)] += n
+    return phrase_label(text for text, n in counts.items() for _ in range(n))
 
 
 def _forces(
-    notes: list[Note], signals: dict[str, Signal], phrases: dict[str, list[str]], taxonomy: Taxonomy
-) -> list[_Keyed]:
-    """Force objects for every declared force with signals and every undeclared phrase force, most shared first."""
+    notes: list[Note],
+    signals: dict[str, Signal],
+    wordings: dict[str, list[tuple[str, str]]],
+    taxonomy: Taxonomy,
+) -> list[KeyedForce]:
+    """Force objects for every declared force and every force found in the notes, most shared first."""
     members: dict[str, list[str]] = defaultdict(list)
     for note in notes:
         for sid in note.signal_ids:
@@ -201,11 +240,12 @@ def _forces(
     for force_def in taxonomy.forces:
         if force_def.parent:
             children[force_def.parent].append(force_def.id)
-    out: list[_Keyed] = []
+    out: list[KeyedForce] = []
     for key in sorted(set(members) | set(declared)):
         sids = members.get(key, [])
         note_ids = tuple(dict.fromkeys(signals[s].note_id for s in sids))
-        distinct = tuple(dict.fromkeys(phrases.get(key, [])))
+        texts = wordings.get(key, [])
+        distinct = tuple(dict.fromkeys(text for text, _ in texts))
         if key in declared:
             d = declared[key]
             force = Force(
@@ -222,8 +262,8 @@ def _forces(
                 distinct,
             )
         else:
-            label = phrase_label(phrases[key])
+            label = _label(texts)
             force = Force(allocator.claim(slugify(label)), label, tuple(sids), note_ids, phrases=distinct)
-        out.append(_Keyed(key, force))
+        out.append(KeyedForce(key, force))
     out.sort(key=lambda k: (-len(k.force.signal_ids), -len(k.force.note_ids), k.force.label.casefold(), k.force.id))
     return out

@@ -13,6 +13,7 @@ import re
 from urllib.parse import urlsplit
 
 from markdown_it import MarkdownIt
+from markdown_it.common.utils import escapeHtml
 from markdown_it.token import Token
 from markupsafe import Markup
 
@@ -30,8 +31,8 @@ def _md() -> MarkdownIt:
 
 
 def escape(text: str) -> str:
-    """Escape text for HTML content and attribute values."""
-    return str(Markup.escape(text))
+    """Escape text for HTML content and attribute values, exactly as markdown-it does (`& < > "`)."""
+    return escapeHtml(text)
 
 
 def _is_plain(text: str) -> bool:
@@ -79,10 +80,7 @@ def inline_plain(source: str) -> str:
     text = source.strip()
     if _is_plain(text):
         return text
-    out = []
-    for tok in _md().parseInline(text):
-        out.append(_plain(tok.children or []))
-    return " ".join("".join(out).split())
+    return "".join(_plain(tok.children or []) for tok in _md().parseInline(text)).strip()
 
 
 def block_plain(source: str) -> str:

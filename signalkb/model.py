@@ -100,7 +100,11 @@ class ForceLink:
     force_id: str
     phrase: str
     how: str
-    """`label`, `alias` or `same phrase` (the phrase itself, normalised)."""
+    """`label`, `alias`, `same words`, `narrower` or `same phrase` (forces.py explains each)."""
+    part: str = ""
+    """The part of a compound phrase that names this force; empty when the whole phrase does."""
+    via: str = ""
+    """The wording it matched through (an alias, the label, or the broader concept's words); may be empty."""
 
 
 @dataclass(frozen=True)
@@ -133,6 +137,10 @@ class Note:
     """Ids of the closest notes in the knowledge base, in the note's order, no self or repeats."""
     closest_unlinked: tuple[str, ...]
     """Labels of Closest entries that name no note of the knowledge base."""
+    keyword_ids: tuple[str, ...] = ()
+    """Ids of the note's keywords (Term ids), in the note's order."""
+    theme_ids: tuple[str, ...] = ()
+    """Ids of the note's themes (Term ids), in the note's order."""
 
     @property
     def title(self) -> str:
@@ -164,6 +172,31 @@ class Force:
     """True when it comes from forces.yaml."""
     phrases: tuple[str, ...] = ()
     """The distinct phrases of notes that were matched to it."""
+    distinct: tuple[str, ...] = ()
+    """Ids of forces declared distinct from it in forces.yaml."""
+
+
+@dataclass(frozen=True)
+class Term:
+    """A keyword or theme, with the notes that name it (newest first)."""
+
+    id: str
+    label: str
+    note_ids: tuple[str, ...]
+    spellings: tuple[str, ...] = ()
+    """Every distinct spelling used in notes (case and punctuation vary)."""
+
+
+@dataclass(frozen=True)
+class ForcePair:
+    """Two forces worded alike but not merged: shown as related, reported as near-duplicates when close."""
+
+    a: str
+    b: str
+    score: float
+    """Similarity in [0, 1]."""
+    distinct: bool = False
+    """True when forces.yaml declares them distinct."""
 
 
 @dataclass(frozen=True)
@@ -177,3 +210,11 @@ class KnowledgeBase:
     notes_by_id: Mapping[str, Note] = field(default_factory=dict)
     signals_by_id: Mapping[str, Signal] = field(default_factory=dict)
     forces_by_id: Mapping[str, Force] = field(default_factory=dict)
+    keywords: tuple[Term, ...] = ()
+    """Keywords, most used first."""
+    themes: tuple[Term, ...] = ()
+    """Themes, most used first."""
+    similar_forces: tuple[ForcePair, ...] = ()
+    """Pairs of forces worded alike that were not merged, most similar first."""
+    categories: tuple[str, ...] = ()
+    """The taxonomy's categories, in its order."""

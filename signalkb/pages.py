@@ -1,126 +1,67 @@
 """Which pages exist, and the plain view data each template gets (links already relative).
 
-Views hold strings, numbers, lists, dicts and `Markup` (HTML that is already safe). Lists shared by
-many pages (a force's signals) are made once with site-relative URLs; each page prefixes its own
-relative root.
+Notes, signals, the home page and the note and signal indexes are planned here; force pages and the
+force index in pages_forces.py, keyword and theme pages in pages_terms.py. Shared helpers: views.py.
 """
 
 from __future__ import annotations
 
-from collections.abc import Iterator, Mapping
-from dataclasses import dataclass
-from typing import Any
-
-from markupsafe import Markup
+from collections.abc import Iterator
 
 from . import urls
 from .config import SiteConfig
-from .model import COLUMN_LABELS, COLUMNS, Force, KnowledgeBase, Note, Signal
+from .force_analytics import RelatedSignal, related_signals
+from .model import COLUMN_LABELS, COLUMNS, KnowledgeBase, Note, Signal
+from .pages_forces import ForcePages
+from .pages_terms import term_pages
+from .views import HOW_LABELS, PageSpec, Refs, View, base_view, item, linked, note_date
 
-View = dict[str, Any]
+__all__ = ["HOW_LABELS", "PageSpec", "plan_pages"]
 
-HOW_LABELS: Mapping[str, str] = {
-    "label": "same name as the force",
-    "alias": "alias in forces.yaml",
-    "same phrase": "same phrase",
-}
-"""How a match is described on signal pages."""
-
-
-@dataclass(frozen=True)
-class PageSpec:
-    """One page to render: its URL, its template and its view data."""
-
-    url: str
-    template: str
-    view: View
-
-
-def _date(note: Note) -> str:
-    return note.date.isoformat() if note.date else ""
-
-
-class _Refs:
-    """Site-relative references to notes, signals and forces, made once per build."""
-
-    def __init__(self, kb: KnowledgeBase) -> None:
-        self.kb = kb
-        self.notes: dict[str, View] = {
-            n.id: {"title": n.title, "url": urls.note(n.id), "date": _date(n), "signals": len(n.signal_ids)}
-            for n in kb.notes
-        }
-        self.forces: dict[str, View] = {
-            f.id: {
-                "label": f.label,
-                "url": urls.force(f.id),
-                "signals": len(f.signal_ids),
-                "notes": len(f.note_ids),
-                "category": f.category or "",
-            }
-            for f in kb.forces
-        }
-        self.signals: dict[str, View] = {s.id: self._signal(s) for s in kb.signals}
-
-    def _signal(self, s: Signal) -> View:
-        return {
-            "id": s.id,
-            "html": s.cells["signal"].html or Markup("<i>(no signal text)</i>"),
-            "text": s.text,
-            "url": urls.signal(s.id),
-            "change": s.cells["change"].html,
-            "horizon": s.cells["horizon"].html,
-            "note": self.notes[s.note_id],
-            "forces": [self.forces[link.force_id] for link in s.forces],
-        }
-
-
-def _linked(ref: View, root: str) -> View:
-    """A copy of a reference with `href` set for a page whose root is `root`; nested refs too."""
-    out = dict(ref)
-    out["href"] = root + ref["url"]
-    if "note" in ref:
-        out["note"] = _linked(ref["note"], root)
-    if "forces" in ref:
-        out["forces"] = [_linked(f, root) for f in ref["forces"]]
-    return out
+RELATED_LIMIT = 6
+"""Signals listed as most related on a signal page."""
+RELATED_FORCES = 3
+"""Forces worded alike listed on a signal page."""
 
 
 class _Planner:
     def __init__(self, kb: KnowledgeBase, config: SiteConfig) -> None:
         self.kb = kb
         self.config = config
-        self.refs = _Refs(kb)
+        self.refs = Refs(kb)
         self.no_force = [s.id for s in kb.signals if not s.forces]
+        self.related: dict[str, list[RelatedSignal]] = related_signals(kb, RELATED_LIMIT)
+        self.similar: dict[str, list[tuple[str, float]]] = {}
+        for pair in kb.similar_forces:
+            if not pair.distinct:
+                self.similar.setdefault(pair.a, []).append((pair.b, pair.score))
+                self.similar.setdefault(pair.b, []).append((pair.a, pair.score))
+        self.force_pages = ForcePages(kb, config, self.refs, self.similar, self.no_force)
+        self._items: dict[str, View] = {}
+        """Signal list items for signal pages, made once: every signal page has the same root."""
+
+    def item(self, sid: str, root: str) -> View:
+        """A signal's list item linked from a signal page (cached; all signal pages share one root)."""
+        found = self._items.get(sid)
+        if found is None:
+            found = self._items[sid] = item(self.refs.signals[sid], root)
+        return found
 
     def base(self, url: str, title: str, description: str, kind: str) -> View:
-        root = urls.root(url)
-        nav = [
-            ("Home", urls.HOME),
-            ("Notes", urls.NOTES),
-            ("Signals", urls.SIGNALS),
-            ("Forces", urls.FORCES),
-        ]
-        section = url.split("/", 1)[0] + "/" if "/" in url else url
-        return {
-            "site": {"title": self.config.title, "description": self.config.description, "lang": self.config.language},
-            "page": {"title": title, "description": description, "url": url, "kind": kind},
-            "root": root,
-            "css": root + urls.asset("style.css"),
-            "nav": [{"label": label, "href": root + target, "current": target == section} for label, target in nav],
-        }
+        return base_view(self.config, url, title, description, kind)
 
     def pages(self) -> Iterator[PageSpec]:
         yield self.home()
         yield self.note_index()
         yield self.signal_index()
-        yield self.force_index()
+        yield self.force_pages.index()
         for note in self.kb.notes:
             yield self.note_page(note)
         for note in self.kb.notes:
             for position, sid in enumerate(note.signal_ids):
                 yield self.signal_page(self.kb.signals_by_id[sid], note, position)
-        for force in self.kb.forces:
-            yield self.force_page(force)
+        yield from self.force_pages.pages()
+        yield from term_pages(self.kb, self.config, self.refs)
 
     def home(self) -> PageSpec:
         kb, url = self.kb, urls.HOME
@@ -134,8 +75,8 @@ class _Planner:
                 "forces": len(kb.forces),
                 "shared_forces": sum(1 for f in kb.forces if len(f.note_ids) > 1),
             },
-            newest=[_linked(self.refs.notes[n.id], root) for n in kb.notes[: self.config.home_notes]],
-            top_forces=[_linked(self.refs.forces[f.id], root) for f in shared],
+            newest=[linked(self.refs.notes[n.id], root) for n in kb.notes[: self.config.home_notes]],
+            top_forces=[linked(self.refs.forces[f.id], root) for f in shared],
             notes_href=root + urls.NOTES,
             signals_href=root + urls.SIGNALS,
             forces_href=root + urls.FORCES,
@@ -145,23 +86,14 @@ class _Planner:
     def note_index(self) -> PageSpec:
         url = urls.NOTES
         view = self.base(url, "Notes", f"All {len(self.kb.notes)} notes, newest first.", "note-index")
-        view["notes"] = [_linked(self.refs.notes[n.id], view["root"]) for n in self.kb.notes]
+        view["notes"] = [linked(self.refs.notes[n.id], view["root"]) for n in self.kb.notes]
         return PageSpec(url, "note_index.html", view)
 
     def signal_index(self) -> PageSpec:
         url = urls.SIGNALS
         view = self.base(url, "Signals", f"All {len(self.kb.signals)} signals, by note, newest first.", "signal-index")
-        view["signals"] = [_linked(self.refs.signals[s.id], view["root"]) for s in self.kb.signals]
+        view["signals"] = [linked(self.refs.signals[s.id], view["root"]) for s in self.kb.signals]
         return PageSpec(url, "signal_index.html", view)
-
-    def force_index(self) -> PageSpec:
-        url = urls.FORCES
-        view = self.base(url, "Driving forces", "Driving forces, most shared first.", "force-index")
-        root = view["root"]
-        view["forces"] = [_linked(self.refs.forces[f.id], root) for f in self.kb.forces if f.signal_ids]
-        view["unused"] = [_linked(self.refs.forces[f.id], root) for f in self.kb.forces if not f.signal_ids]
-        view["no_force"] = [_linked(self.refs.signals[sid], root) for sid in self.no_force]
-        return PageSpec(url, "force_index.html", view)
 
     def note_page(self, note: Note) -> PageSpec:
         url = urls.note(note.id)
@@ -181,7 +113,8 @@ class _Planner:
                     "cells": [s.cells[c].html for c in COLUMNS],
                     "extra": [extra[name].html if name in extra else "" for name in extra_columns],
                     "forces": [
-                        _linked(self.refs.forces[link.force_id], root) | {"phrase": link.phrase} for link in s.forces
+                        linked(self.refs.forces[link.force_id], root) | {"phrase": link.part or link.phrase}
+                        for link in s.forces
                     ],
                 }
             )
@@ -189,45 +122,73 @@ class _Planner:
             note={
                 "id": note.id,
                 "title": note.title,
-                "date": _date(note),
+                "date": note_date(note),
                 "issue": parsed.issue,
                 "source": parsed.source,
                 "summary": parsed.summary_html,
-                "keywords": list(parsed.keywords),
-                "themes": list(parsed.themes),
+                "keywords": [linked(self.refs.keywords[k], root) for k in note.keyword_ids],
+                "themes": [linked(self.refs.themes[t], root) for t in note.theme_ids],
                 "sections": [{"title": s.title, "html": s.html} for s in parsed.sections],
                 "meta": [{"key": k, "value": v} for k, v in parsed.meta],
                 "path": parsed.path,
             },
             columns=[COLUMN_LABELS[c] for c in COLUMNS] + extra_columns,
             rows=rows,
-            closest=[_linked(self.refs.notes[nid], root) for nid in note.closest],
+            closest=[linked(self.refs.notes[nid], root) for nid in note.closest],
             closest_unlinked=list(note.closest_unlinked),
         )
         return PageSpec(url, "note.html", view)
 
-    def signal_page(self, signal: Signal, note: Note, position: int) -> PageSpec:
-        url = urls.signal(signal.id)
-        text = signal.text or "(no signal text)"
-        description = (
-            f"{text} — {signal.cells['change'].text} (from “{note.title}”{', ' + _date(note) if note.date else ''})"
-        )
-        view = self.base(url, text, description, "signal")
-        root = view["root"]
+    def _force_blocks(self, signal: Signal, root: str) -> list[View]:
         limit = self.config.shared_limit
-        forces = []
+        blocks = []
         for link in signal.forces:
             force = self.kb.forces_by_id[link.force_id]
             others = [sid for sid in force.signal_ids[: limit + 1] if sid != signal.id][:limit]
-            forces.append(
-                _linked(self.refs.forces[force.id], root)
+            blocks.append(
+                linked(self.refs.forces[force.id], root)
                 | {
                     "phrase": link.phrase,
+                    "part": link.part,
                     "how": HOW_LABELS.get(link.how, link.how),
-                    "others": [_linked(self.refs.signals[sid], root) for sid in others],
+                    "via": link.via if link.via and link.via != force.label else "",
+                    "category_href": root + self.refs.categories[force.category]["url"]
+                    if force.category in self.refs.categories
+                    else "",
+                    "others": [self.item(sid, root) for sid in others],
                     "more": len(force.signal_ids) - 1 - len(others),
                 }
             )
+        return blocks
+
+    def _related_forces(self, signal: Signal, root: str) -> list[View]:
+        """Forces worded like this signal's forces (not merged), with a few of their signals from other notes."""
+        own = {link.force_id for link in signal.forces}
+        out: list[View] = []
+        for link in signal.forces:
+            for other, score in self.similar.get(link.force_id, [])[:RELATED_FORCES]:
+                if other in own or len(out) >= RELATED_FORCES:
+                    continue
+                force = self.kb.forces_by_id[other]
+                sids = [s for s in force.signal_ids[:12] if self.kb.signals_by_id[s].note_id != signal.note_id][:4]
+                if sids:
+                    out.append(
+                        linked(self.refs.forces[other], root)
+                        | {
+                            "like": self.kb.forces_by_id[link.force_id].label,
+                            "score": f"{score:.2f}",
+                            "others": [self.item(s, root) for s in sids],
+                        }
+                    )
+        return out
+
+    def signal_page(self, signal: Signal, note: Note, position: int) -> PageSpec:
+        url = urls.signal(signal.id)
+        text = signal.text or "(no signal text)"
+        when = f", {note_date(note)}" if note.date else ""
+        description = f"{text} — {signal.cells['change'].text} (from “{note.title}”{when})"
+        view = self.base(url, text, description, "signal")
+        root = view["root"]
         ids = note.signal_ids
         view.update(
             signal={
@@ -237,45 +198,16 @@ class _Planner:
                 "fields": [{"label": COLUMN_LABELS[c], "html": signal.cells[c].html} for c in COLUMNS]
                 + [{"label": name, "html": cell.html} for name, cell in signal.extra],
             },
-            note=_linked(self.refs.notes[note.id], root) | {"source": note.parsed.source, "anchor": signal.id},
-            forces=forces,
-            previous=_linked(self.refs.signals[ids[position - 1]], root) if position > 0 else None,
-            next=_linked(self.refs.signals[ids[position + 1]], root) if position + 1 < len(ids) else None,
+            note=linked(self.refs.notes[note.id], root) | {"source": note.parsed.source, "anchor": signal.id},
+            forces=self._force_blocks(signal, root),
+            related_forces=self._related_forces(signal, root),
+            most_related=[
+                self.item(r.id, root) | {"reasons": list(r.reasons)} for r in self.related.get(signal.id, [])
+            ],
+            previous=linked(self.refs.signals[ids[position - 1]], root) if position > 0 else None,
+            next=linked(self.refs.signals[ids[position + 1]], root) if position + 1 < len(ids) else None,
         )
         return PageSpec(url, "signal.html", view)
-
-    def force_page(self, force: Force) -> PageSpec:
-        url = urls.force(force.id)
-        description = (
-            force.description
-            or f"{len(force.signal_ids)} signals from {len(force.note_ids)} notes share this driving force."
-        )
-        view = self.base(url, force.label, description, "force")
-        root = view["root"]
-        groups: dict[str, list[View]] = {}
-        for sid in force.signal_ids:
-            signal = self.kb.signals_by_id[sid]
-            groups.setdefault(signal.note_id, []).append(_linked(self.refs.signals[sid], root))
-        by_id = self.kb.forces_by_id
-        view.update(
-            force={
-                "label": force.label,
-                "description": force.description or "",
-                "category": force.category or "",
-                "aliases": list(force.aliases),
-                "phrases": [p for p in force.phrases if p != force.label],
-                "declared": force.declared,
-                "signals": len(force.signal_ids),
-                "notes": len(force.note_ids),
-                "parent": _linked(self.refs.forces[force.parent], root)
-                if force.parent and force.parent in by_id
-                else None,
-                "children": [_linked(self.refs.forces[c], root) for c in force.children if c in by_id],
-            },
-            forces_href=root + urls.FORCES,
-            groups=[{"note": _linked(self.refs.notes[nid], root), "signals": sigs} for nid, sigs in groups.items()],
-        )
-        return PageSpec(url, "force.html", view)
 
 
 def plan_pages(kb: KnowledgeBase, config: SiteConfig) -> Iterator[PageSpec]:

@@ -1,25 +1,40 @@
-"""The build: read → link → plan → render → publish, each stage timed; nothing is written unless all is well."""
+"""The build: read → link → plan → render → publish, each stage timed; nothing is written unless all is well.
+
+Builds are incremental through one mechanism (cache.py): notes whose bytes did not change are not
+parsed again, and a page is rendered only when its view data or the templates changed since the
+last published build. A cold build (`clean=True`, or no usable cache) writes a whole new site beside
+the old one and swaps it in; an incremental build replaces only the files that changed.
+"""
 
 from __future__ import annotations
 
+import hashlib
+import os
+import pickle
 import time
 from collections.abc import Callable, Iterator
 from contextlib import AbstractContextManager, contextmanager, nullcontext
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from . import exports, readers, urls
+from . import cache, exports, readers, urls
 from .config import SiteConfig
 from .diagnostics import Diagnostic, SourceLocation, error, has_errors, sort_key
 from .forces import ForceResolver, Taxonomy, parse_taxonomy
 from .link import build_knowledge_base
 from .model import KnowledgeBase, ParsedNote
 from .pages import plan_pages
-from .publish import OutputRefused, Staging
-from .render import TemplateFailure, make_environment, render_page
-from .sources import discover, read_optional
+from .publish import OutputRefused, Staging, site_id
+from .sources import SourceFile, discover, read_optional
+from .workers import Renderer, read_many
 
 FORCES_FILE = "forces.yaml"
+BATCH = 48
+"""Pages per task sent to a worker process."""
+POOL_THRESHOLD = 1500
+READ_POOL_THRESHOLD = 400
+"""Fewer notes to parse than this are parsed in-process."""
+"""Fewer pages to render than this are rendered in-process (starting workers costs more)."""
 
 
 @dataclass
@@ -30,10 +45,15 @@ class BuildReport:
     signals: int = 0
     forces: int = 0
     pages: int = 0
+    """HTML pages in the site."""
     files: int = 0
+    """Output files written by this build (unchanged files are not rewritten)."""
+    parsed: int = 0
+    """Notes parsed by this build (the others came from the cache)."""
     diagnostics: list[Diagnostic] = field(default_factory=list)
     timings: dict[str, float] = field(default_factory=dict)
     written: bool = False
+    incremental: bool = False
     seconds: float = 0.0
 
     @property
@@ -62,8 +82,29 @@ def _display_root(config: SiteConfig) -> str:
         return str(config.content_dir)
 
 
-def load(config: SiteConfig, report: BuildReport) -> KnowledgeBase | None:
+def _read_notes(sources: list[SourceFile], state: cache.CacheState, report: BuildReport, jobs: int) -> list[ParsedNote]:
+    parsed: list[ParsedNote] = []
+    fresh: dict[str, cache.NoteEntry] = {}
+    misses = [s for s in sources if (e := state.notes.get(s.rel_path)) is None or e.digest != s.digest]
+    results = read_many(misses, jobs if len(misses) >= READ_POOL_THRESHOLD else 1)
+    report.parsed = len(misses)
+    for source, (note, problems) in zip(misses, results, strict=True):
+        state.notes[source.rel_path] = cache.NoteEntry(source.digest, note, problems)
+    for source in sources:
+        entry = state.notes[source.rel_path]
+        fresh[source.rel_path] = entry
+        report.diagnostics.extend(entry.diagnostics)
+        if entry.note is not None:
+            parsed.append(entry.note)
+    state.notes = fresh
+    return parsed
+
+
+def load(
+    config: SiteConfig, report: BuildReport, state: cache.CacheState | None = None, jobs: int = 1
+) -> KnowledgeBase | None:
     """Read and link the knowledge base; None when it cannot be read at all."""
+    state = state if state is not None else cache.CacheState()
     root = _display_root(config)
     if not config.content_dir.is_dir():
         report.diagnostics.append(
@@ -73,12 +114,7 @@ def load(config: SiteConfig, report: BuildReport) -> KnowledgeBase | None:
     with _timed(report, "read"):
         sources, problems = discover(config.content_dir, root)
         report.diagnostics.extend(problems)
-        parsed: list[ParsedNote] = []
-        for source in sources:
-            note, note_problems = readers.read_note(source)
-            report.diagnostics.extend(note_problems)
-            if note is not None:
-                parsed.append(note)
+        parsed = _read_notes(sources, state, report, jobs)
         parsed, problems = readers.finish(parsed)
         report.diagnostics.extend(problems)
         taxonomy = Taxonomy(path=f"{root}/{FORCES_FILE}")
@@ -108,65 +144,145 @@ def build(
     *,
     write: bool = True,
     strict: bool = False,
+    clean: bool = False,
+    jobs: int | None = None,
     progress: Callable[[int], None] | None = None,
     publish_lock: AbstractContextManager[object] | None = None,
 ) -> BuildReport:
     """Build the site into `config.out_dir` (or only check, with `write=False`) and report what happened.
 
-    `publish_lock` is held while the new site is swapped in (the preview server holds it while it reads
-    a file, so no request sees a half-swapped site).
+    `clean` ignores the cache (a cold build that writes every file); `jobs` is the number of render
+    processes (default: all cores). `publish_lock` is held while files of the published site are
+    replaced (the preview server holds it while it reads a file, so no request sees a half-written site).
     """
     started = time.perf_counter()
     report = BuildReport()
-    kb = load(config, report)
+    folder = cache.cache_dir_for(config.out_dir, config.content_dir)
+    version = cache.code_version()
+    if clean:
+        cache.clear(folder)
+    state = cache.load_state(folder, version) if not clean else cache.CacheState(version=version)
+    jobs = jobs or os.cpu_count() or 1
+    kb = load(config, report, state, jobs)
     blocked = kb is None or report.failed or (strict and bool(report.diagnostics))
     if kb is not None and not blocked:
-        _render_all(config, kb, report, write=write, progress=progress, publish_lock=publish_lock)
+        _render_all(
+            config,
+            kb,
+            report,
+            state,
+            folder,
+            write=write,
+            jobs=jobs,
+            progress=progress,
+            publish_lock=publish_lock,
+        )
+    elif write and kb is not None:
+        cache.save_state(folder, state)  # keep the parsed notes; pages are as they were
     report.seconds = time.perf_counter() - started
     return report
+
+
+def _templates_digest(templates_dir: Path) -> bytes:
+    digest = hashlib.blake2b(digest_size=16)
+    for path in sorted(templates_dir.rglob("*")):
+        if path.is_file() and not path.name.startswith("."):
+            digest.update(path.relative_to(templates_dir).as_posix().encode() + b"\0" + path.read_bytes() + b"\0")
+    return digest.digest()
+
+
+def _fingerprint(seed: bytes, data: bytes) -> str:
+    return hashlib.blake2b(seed + data, digest_size=16).hexdigest()
+
+
+def _static_files(config: SiteConfig, kb: KnowledgeBase) -> Iterator[tuple[str, bytes]]:
+    yield urls.SIGNALS_JSON, exports.signals_json(kb)
+    yield ".nojekyll", b""
+    assets = config.templates_dir / "assets"
+    if assets.is_dir():
+        for path in sorted(assets.rglob("*")):
+            rel = path.relative_to(assets)
+            if path.is_file() and not any(part.startswith(".") for part in rel.parts):
+                yield urls.ASSETS + rel.as_posix(), path.read_bytes()
 
 
 def _render_all(
     config: SiteConfig,
     kb: KnowledgeBase,
     report: BuildReport,
+    state: cache.CacheState,
+    folder: Path,
     *,
     write: bool,
+    jobs: int,
     progress: Callable[[int], None] | None,
     publish_lock: AbstractContextManager[object] | None,
 ) -> None:
-    env = make_environment(config.templates_dir)
+    incremental = write and bool(state.pages) and state.site_id == site_id(config.out_dir) != ""
+    old_pages = state.pages if incremental else {}
     staging: Staging | None = None
-    if write:
-        try:
-            staging = Staging(config.out_dir)
-        except (OutputRefused, OSError) as exc:
-            report.diagnostics.append(error(str(exc)))
-            return
+    renderer: Renderer | None = None
+    try:
+        staging = Staging(config.out_dir) if write else Staging.scratch()
+    except (OutputRefused, OSError) as exc:
+        report.diagnostics.append(error(str(exc)))
+        return
+    pages: dict[str, str] = {}
     try:
         with _timed(report, "render"):
+            seed = _templates_digest(config.templates_dir)
+            # Worker processes pay off only when many pages may change: a cold build, or new templates.
+            templates_changed, state.templates = state.templates != seed, seed
+            estimate = len(kb.signals) + len(kb.notes) + len(kb.forces)
+            many = (not old_pages or templates_changed) and estimate >= POOL_THRESHOLD
+            renderer = Renderer(jobs if many else 1, config.templates_dir, staging.path)
+            batch: list[tuple[str, str, bytes]] = []
             for spec in plan_pages(kb, config):
-                data = render_page(env, spec, config.templates_dir)
+                rel = urls.output_path(spec.url)
+                payload = pickle.dumps((spec.template, spec.view), protocol=pickle.HIGHEST_PROTOCOL)
+                pages[rel] = _fingerprint(seed, payload)
                 report.pages += 1
-                if staging is not None:
-                    staging.write(urls.output_path(spec.url), data)
+                if old_pages.get(rel) != pages[rel]:
+                    batch.append((rel, spec.url, payload))
+                    report.files += 1
+                    if len(batch) >= BATCH:
+                        renderer.submit(batch)
+                        batch = []
                 if progress is not None:
                     progress(report.pages)
-            payload = exports.signals_json(kb)
-            if staging is not None:
-                staging.write(urls.SIGNALS_JSON, payload)
-                staging.copy_tree(config.templates_dir / "assets", urls.ASSETS.rstrip("/"))
-                staging.write(".nojekyll", b"")
-        if staging is not None:
-            with _timed(report, "publish"):
-                report.files = staging.files + 1
-                with publish_lock or nullcontext():
-                    staging.commit()
-                report.written = True
-    except TemplateFailure as exc:
-        report.diagnostics.append(exc.diagnostic)
+            if batch:
+                renderer.submit(batch)
+            failure = renderer.finish()
+            if failure is not None:
+                report.diagnostics.append(failure)
+                return
+            for rel, data in _static_files(config, kb):
+                pages[rel] = _fingerprint(b"", data)
+                if old_pages.get(rel) != pages[rel]:
+                    staging.write(rel, data)
+                    report.files += 1
+        if not write:
+            return
+        with _timed(report, "publish"):
+            removed = [rel for rel in old_pages if rel not in pages]
+            with publish_lock or nullcontext():
+                if incremental:
+                    if report.files or removed:
+                        cache.forget_pages(folder, state)
+                        staging.apply(removed)
+                    else:
+                        staging.abort()
+                else:
+                    staging.commit(old_files=max(len(state.pages), report.files))
+            report.written = True
+            report.incremental = incremental
+            state.pages = pages
+            state.site_id = site_id(config.out_dir)
+            cache.save_state(folder, state)
     except OSError as exc:
         report.diagnostics.append(error(f"cannot write the site: {exc}", None, "check free space and permissions"))
     finally:
+        if renderer is not None:
+            renderer.close()
         if staging is not None and not report.written:
             staging.abort()

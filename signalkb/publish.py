@@ -2,14 +2,63 @@
 
 from __future__ import annotations
 
+import contextlib
+import os
 import shutil
+import subprocess
+import sys
 import tempfile
+from collections.abc import Iterable
 from pathlib import Path
 
 MARKER = ".signalkb"
 """File in every output folder signalkb made; a folder without it is never replaced."""
 KEEP = ("CNAME",)
 """Files of the previous site carried into the new one when the build does not make them."""
+
+
+MARKER_TEXT = b"This folder is written by signalkb; it is replaced as a whole on every build.\n"
+
+
+def site_id(out_dir: Path) -> str:
+    """Identifies the published output folder: changes whenever signalkb (or anyone) rewrites its marker."""
+    try:
+        info = (out_dir / MARKER).stat()
+    except OSError:
+        return ""
+    return f"{info.st_ino}:{info.st_mtime_ns}"
+
+
+BACKGROUND_DELETE = 5000
+"""An old site with more files than this is deleted in the background."""
+
+
+def discard(folder: Path, *, background: bool) -> None:
+    """Delete a folder now, or in a detached process that outlives the build."""
+    if background:
+        try:
+            code = "import shutil, sys; shutil.rmtree(sys.argv[1], ignore_errors=True)"
+            subprocess.Popen(  # our own interpreter deleting our own old site
+                [sys.executable, "-c", code, str(folder)],
+                stdin=subprocess.DEVNULL,
+                stdout=subprocess.DEVNULL,
+                stderr=subprocess.DEVNULL,
+                start_new_session=True,
+            )
+            return
+        except OSError:
+            pass
+    shutil.rmtree(folder, ignore_errors=True)
+
+
+def _prune(folder: Path, root: Path) -> None:
+    """Remove empty folders from `folder` up to (not including) `root`."""
+    while folder != root and root in folder.parents:
+        try:
+            folder.rmdir()
+        except OSError:
+            return
+        folder = folder.parent
 
 
 class OutputRefused(Exception):
@@ -47,6 +96,16 @@ class Staging:
         self.files = 0
         self._dirs: set[Path] = {self.path}
 
+    @classmethod
+    def scratch(cls) -> Staging:
+        """A staging folder in the system's temp folder, for a `check` that renders but publishes nothing."""
+        staging = cls.__new__(cls)
+        staging.path = Path(tempfile.mkdtemp(prefix="signalkb-check-"))
+        staging.out_dir = staging.path
+        staging.files = 0
+        staging._dirs = {staging.path}
+        return staging
+
     def _remove_stale(self) -> None:
         """Remove staging folders that an interrupted build left behind."""
         prefix = _stale_prefix(self.out_dir)
@@ -75,9 +134,13 @@ class Staging:
             if path.is_file() and not any(part.startswith(".") for part in path.relative_to(source).parts):
                 self.write(f"{rel_dir}/{path.relative_to(source).as_posix()}", path.read_bytes())
 
-    def commit(self) -> None:
-        """Swap the staged folder in as the output folder and delete the old one."""
-        self.write(MARKER, b"This folder is written by signalkb; it is replaced as a whole on every build.\n")
+    def commit(self, old_files: int = 0) -> None:
+        """Swap the staged folder in as the output folder and delete the old one.
+
+        An old site of more than BACKGROUND_DELETE files (`old_files`, a hint) is deleted by a detached
+        process, so the build returns without waiting for the disk; the next build removes any rest.
+        """
+        self.write(MARKER, MARKER_TEXT)
         old: Path | None = None
         if self.out_dir.exists():
             for name in KEEP:
@@ -88,7 +151,27 @@ class Staging:
         self.path.chmod(0o755)
         self.path.replace(self.out_dir)
         if old is not None:
-            shutil.rmtree(old, ignore_errors=True)
+            discard(old, background=old_files > BACKGROUND_DELETE)
+
+    def apply(self, removed: Iterable[str]) -> None:
+        """Move every staged file over its counterpart in the existing output folder, then delete `removed` files.
+
+        Each file is replaced atomically; the cache is told beforehand (see cache.forget_pages) so a
+        build killed midway is followed by a full one.
+        """
+        for directory, _dirs, names in os.walk(self.path):
+            rel_dir = Path(directory).relative_to(self.path)
+            (self.out_dir / rel_dir).mkdir(parents=True, exist_ok=True)
+            for name in names:
+                (Path(directory) / name).replace(self.out_dir / rel_dir / name)
+        for rel in removed:
+            target = (self.out_dir / rel).resolve()
+            if self.out_dir in target.parents:
+                with contextlib.suppress(FileNotFoundError):
+                    target.unlink()
+                _prune(target.parent, self.out_dir)
+        (self.out_dir / MARKER).write_bytes(MARKER_TEXT)
+        shutil.rmtree(self.path, ignore_errors=True)
 
     def abort(self) -> None:
         """Throw the staged folder away; the output folder is untouched."""

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import functools
 import hashlib
 import re
 import unicodedata
@@ -44,6 +45,7 @@ def is_windows_reserved(name: str) -> bool:
     return name.split(".", 1)[0].lower() in _WINDOWS_RESERVED
 
 
+@functools.lru_cache(maxsize=65536)
 def name_key(text: str) -> str:
     """The comparison key of a name: case, accents' composition, hyphens, punctuation and white space folded.
 

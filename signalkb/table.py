@@ -78,7 +78,8 @@ def _split_escaped(line: str) -> list[str]:
             current.append(ch)
         i += 1
     cells.append("".join(current))
-    return cells
+    # GFM: an escaped pipe is a literal pipe in the cell, even inside code spans.
+    return [cell.replace("\\|", "|") for cell in cells]
 
 
 def is_delimiter_row(line: str) -> bool:

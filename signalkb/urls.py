@@ -12,6 +12,9 @@ HOME = ""
 NOTES = "notes/"
 SIGNALS = "signals/"
 FORCES = "forces/"
+THEMES = "themes/"
+KEYWORDS = "keywords/"
+CATEGORIES = "categories/"
 SIGNALS_JSON = "signals.json"
 ASSETS = "assets/"
 
@@ -29,6 +32,21 @@ def signal(signal_id: str) -> str:
 def force(force_id: str) -> str:
     """URL of a force's page."""
     return f"{FORCES}{force_id}/"
+
+
+def theme(theme_id: str) -> str:
+    """URL of a theme's page."""
+    return f"{THEMES}{theme_id}/"
+
+
+def keyword(keyword_id: str) -> str:
+    """URL of a keyword's page."""
+    return f"{KEYWORDS}{keyword_id}/"
+
+
+def category(category_id: str) -> str:
+    """URL of a force category's page."""
+    return f"{CATEGORIES}{category_id}/"
 
 
 def asset(name: str) -> str:

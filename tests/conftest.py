@@ -151,3 +151,32 @@ def native_note(
 def pytest_addoption(parser: pytest.Parser) -> None:
     """`--update-golden` rewrites tests/golden/site from the current build."""
     parser.addoption("--update-golden", action="store_true", help="rewrite the golden site")
+
+
+# --- helpers added for the foundation tests (issue 2) ----------------------------------------------
+
+
+def read_md(text: str | bytes, rel: str = "note.md") -> tuple[Any, list[Any]]:
+    """Read one Markdown note given as text (or raw bytes, decoded as a file in content/ is).
+
+    Returns the ParsedNote (or None) and the diagnostics; messages name the file `content/<rel>`.
+    """
+    from signalkb.readers.markdown import read_markdown
+    from signalkb.sources import SourceFile, decode
+
+    data = text.encode("utf-8") if isinstance(text, str) else text
+    display = f"content/{rel}"
+    decoded, problem = decode(data, display)
+    assert problem is None, problem.format()
+    assert decoded is not None
+    return read_markdown(SourceFile(Path(display), rel, display, decoded, "test"))
+
+
+def tree_bytes(folder: Path) -> dict[str, bytes]:
+    """Every file under `folder` by its `/`-separated relative path, with its bytes."""
+    return {p.relative_to(folder).as_posix(): p.read_bytes() for p in sorted(folder.rglob("*")) if p.is_file()}
+
+
+def messages_matching(run: Run, *parts: str) -> list[str]:
+    """The stderr lines of `run` that contain every one of `parts`."""
+    return [line for line in run.messages if all(part in line for part in parts)]

@@ -1,4 +1,4 @@
-"""The golden site: a small knowledge base whose whole output is committed under tests/golden/site and reviewed as a diff.
+"""The golden site: a small knowledge base whose output is committed under tests/golden/site, reviewed as a diff.
 
 Regenerate after a reviewed change with `make golden` (pytest --update-golden).
 """

@@ -1,4 +1,4 @@
-"""The twenty real notes in ../shared/examples/real-notes build with every title, date, source, keyword, theme and row exact.
+"""The twenty real notes in ../shared/examples/real-notes build with every field and every row exact.
 
 The expected values come from an independent, deliberately simple reading of the files in this test.
 """
@@ -80,7 +80,7 @@ def test_real_note_builds_exactly(path: Path, built: tuple[Project, dict[str, An
 
 
 def test_real_notes_flaws_are_reported_not_fatal(built: tuple[Project, dict[str, Any]]) -> None:
-    project, data = built
+    _, data = built
     assert len(data["signals"]) == sum(len(expected(p)["rows"]) for p in real_files())
 
 

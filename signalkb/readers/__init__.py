@@ -22,4 +22,15 @@ def finish(notes: list[ParsedNote]) -> tuple[list[ParsedNote], list[Diagnostic]]
 
     Plain-text exports use it to choose table-cell splits with evidence from the other notes.
     """
-    return notes, []
+    if not any(note.kind == "plain-text" for note in notes):
+        return notes, []
+    from .plaintext import knowledge_base_evidence, resplit
+
+    kb = knowledge_base_evidence(notes)
+    out: list[ParsedNote] = []
+    diagnostics: list[Diagnostic] = []
+    for note in notes:
+        done, problems = resplit(note, kb)
+        out.append(done)
+        diagnostics.extend(problems)
+    return out, diagnostics

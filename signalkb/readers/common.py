@@ -9,6 +9,19 @@ from collections.abc import Iterable
 from ..diagnostics import Diagnostic, SourceLocation, warning
 
 _COMMA = re.compile(r"\s*[,;]\s*")
+_DATE = re.compile(r"^(\d{4})-?(\d{2})-?(\d{2})$|^(\d{4})/(\d{2})/(\d{2})$")
+
+
+def parse_date(text: str) -> datetime.date | None:
+    """`YYYYMMDD`, `YYYY-MM-DD` or `YYYY/MM/DD` as a date; None when it is not exactly that or not a real day."""
+    m = _DATE.match(text.strip())
+    if m is None:
+        return None
+    year, month, day = (int(g) for g in m.groups() if g is not None)
+    try:
+        return datetime.date(year, month, day)
+    except ValueError:
+        return None
 
 
 def split_items(text: str) -> list[str]:

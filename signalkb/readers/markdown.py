@@ -16,11 +16,11 @@ from typing import Any
 
 import yaml
 
-from .. import markup, table
+from .. import markup, table, yamlsafe
 from ..diagnostics import Diagnostic, SourceLocation, error, warning
 from ..model import ClosestRef, ParsedNote, RawRow, Section
 from ..sources import SourceFile
-from .common import check_date, clean_items, split_items, yaml_scalar_text
+from .common import check_date, clean_items, parse_date, split_items, yaml_scalar_text
 
 _ATX = re.compile(r"^ {0,3}(#{1,6})(?:[ \t]+(.*?))?(?:[ \t]+#+)?[ \t]*$")
 _SETEXT = re.compile(r"^ {0,3}(=+|-+)[ \t]*$")
@@ -29,7 +29,7 @@ _LIST_ITEM = re.compile(r"^\s*(?:[*+-]|\d{1,9}[.)])\s+(.*)$")
 _LINK = re.compile(r"^\[(?P<label>(?:[^\]\\]|\\.)*)\]\(\s*<?(?P<target>[^)>\s]*)>?(?:\s+\"[^\"]*\")?\s*\)(?P<rest>.*)$")
 _EXTERNAL = re.compile(r"\[\s*external\s+link\s*\]\(\s*<?([^)>\s]*)>?\s*\)", re.IGNORECASE)
 _NATIVE_TITLE = re.compile(
-    r"^(?P<title>.*?)[\s,]*\(?\s*from\s+(?:page\s+)?\(?\s*\[(?P<date>[^\]]*)\]\(\s*(?P<url>[^)\s]*)\s*\)\s*\.?\s*\)?\s*\.?\s*$",
+    r"^(?P<title>.*?)[\s,]*\(?\s*from\s+(?:page\s+)?\(?\s*\[(?P<date>[^\]]*)\]\(\s*(?P<url>\S*?)\s*\)\s*\.?\s*\)?\s*\.?\s*$",
     re.IGNORECASE,
 )
 _STRONG = re.compile(r"^(__|\*\*)(?P<inner>.+)\1$")
@@ -124,7 +124,10 @@ class _Reader:
             return None, len(self.lines)
         text = "\n".join(self.lines[1:end])
         try:
-            data = yaml.load(text, Loader=yaml.SafeLoader)
+            data = yamlsafe.load(text)
+        except yamlsafe.TooLarge as exc:
+            self.diagnostics.append(error(f"front matter is too large: {exc}", self.loc(0), "remove the YAML aliases"))
+            return None, end + 1
         except yaml.MarkedYAMLError as exc:
             mark = exc.problem_mark or exc.context_mark
             line = (mark.line + 1) if mark is not None else 0
@@ -359,7 +362,7 @@ class _Reader:
                     "write it as `# __Title__, from ([YYYYMMDD](issue-url).)`",
                 )
             return title, None, None, native
-        date = _parse_compact_date(m.group("date"))
+        date = parse_date(m.group("date"))
         if date is None:
             self.warn(
                 f"title line date {m.group('date')!r} is not a valid YYYYMMDD date; the note has no date",
@@ -380,7 +383,7 @@ class _Reader:
         elif isinstance(raw_date, datetime.date):
             date = raw_date
         elif raw_date is not None:
-            date = _parse_compact_date(str(raw_date))
+            date = parse_date(str(raw_date))
             if date is None:
                 self.warn(
                     f"front matter date {str(raw_date)[:40]!r} is not a date; the note has no date",
@@ -424,16 +427,6 @@ def _target_id(target: str) -> str | None:
     if stem == "index":
         stem = PurePosixPath(path).parent.name
     return stem or None
-
-
-def _parse_compact_date(text: str) -> datetime.date | None:
-    digits = text.strip()
-    for fmt in ("%Y%m%d", "%Y-%m-%d", "%Y/%m/%d"):
-        try:
-            return datetime.datetime.strptime(digits, fmt).date()
-        except ValueError:
-            continue
-    return None
 
 
 def read_markdown(source: SourceFile) -> tuple[ParsedNote | None, list[Diagnostic]]:

@@ -1,0 +1,109 @@
+"""The build cache: parsed notes keyed by content hash, and the fingerprint of every page last published.
+
+One mechanism serves `build` and the preview server. The cache lives beside the output folder
+(`.signalkb-cache/`), is only a speed-up (deleting it, or `--clean`, gives a cold build with the same
+output), and is written atomically. It holds pickles: it is trusted like the project's own files.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import hashlib
+import logging
+import os
+import pickle
+import tempfile
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from .diagnostics import Diagnostic
+from .model import ParsedNote
+
+log = logging.getLogger(__name__)
+
+FORMAT_VERSION = 1
+"""Bumped whenever cached data changes shape; older caches are ignored."""
+
+
+def cache_dir_for(out_dir: Path, content_dir: Path) -> Path:
+    """The cache folder of one (content, output) pair: `.signalkb-cache/<hash>` beside the output folder."""
+    key = hashlib.blake2b(f"{content_dir.resolve()}\n{out_dir.resolve()}".encode(), digest_size=6).hexdigest()
+    return out_dir.resolve().parent / ".signalkb-cache" / key
+
+
+def code_version() -> str:
+    """A digest of signalkb's own source, so a cache made by other code is never reused."""
+    digest = hashlib.blake2b(str(FORMAT_VERSION).encode(), digest_size=12)
+    package = Path(__file__).resolve().parent
+    for path in sorted(package.rglob("*.py")):
+        digest.update(path.relative_to(package).as_posix().encode())
+        digest.update(path.read_bytes())
+    return digest.hexdigest()
+
+
+@dataclass
+class NoteEntry:
+    """A parsed note and the reader's diagnostics, for one content hash."""
+
+    digest: str
+    note: ParsedNote | None
+    diagnostics: list[Diagnostic]
+
+
+@dataclass
+class CacheState:
+    """What one build leaves for the next."""
+
+    version: str = ""
+    notes: dict[str, NoteEntry] = field(default_factory=dict)
+    """By file path relative to the content folder."""
+    pages: dict[str, str] = field(default_factory=dict)
+    """Output file → fingerprint of what was published there."""
+    templates: bytes = b""
+    """Digest of the templates the pages were rendered with."""
+    site_id: str = ""
+    """The id written in the output folder's marker when these pages were published."""
+
+
+def _read(path: Path) -> object:
+    with open(path, "rb") as handle:
+        return pickle.load(handle)  # noqa: S301 - our own cache file, next to the user's output
+
+
+def load_state(folder: Path, version: str) -> CacheState:
+    """The cache of the last build, or an empty one when there is none or it is unusable."""
+    try:
+        state = _read(folder / "state.pickle")
+    except FileNotFoundError:
+        return CacheState(version=version)
+    except (OSError, pickle.UnpicklingError, EOFError, AttributeError, ImportError, TypeError, ValueError) as exc:
+        log.info("ignoring unreadable cache %s: %s", folder, exc)
+        return CacheState(version=version)
+    if not isinstance(state, CacheState) or state.version != version:
+        return CacheState(version=version)
+    return state
+
+
+def save_state(folder: Path, state: CacheState) -> None:
+    """Write the cache atomically; a failure only costs speed next time."""
+    try:
+        folder.mkdir(parents=True, exist_ok=True)
+        handle, tmp = tempfile.mkstemp(prefix=".state-", dir=folder)
+        with os.fdopen(handle, "wb") as out:
+            pickle.dump(state, out, protocol=pickle.HIGHEST_PROTOCOL)
+        Path(tmp).replace(folder / "state.pickle")
+    except OSError as exc:
+        log.warning("could not write the build cache %s: %s", folder, exc)
+
+
+def forget_pages(folder: Path, state: CacheState) -> None:
+    """Record that the published pages are about to change, so a build killed midway is followed by a full one."""
+    state.pages = {}
+    state.site_id = ""
+    save_state(folder, state)
+
+
+def clear(folder: Path) -> None:
+    """Delete the cache (a `--clean` build)."""
+    with contextlib.suppress(FileNotFoundError):
+        (folder / "state.pickle").unlink()

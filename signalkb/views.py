@@ -1,0 +1,136 @@
+"""View data shared by every page builder: page specs, site-relative references made once, the base view.
+
+Views hold strings, numbers, lists, dicts and `Markup` (HTML that is already safe). References shared by
+many pages (a force's signals) are made once with site-relative URLs; each page prefixes its own root.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass
+from typing import Any
+
+from markupsafe import Markup
+
+from . import urls
+from .config import SiteConfig
+from .model import KnowledgeBase, Note, Signal
+from .slugs import slugify
+
+View = dict[str, Any]
+
+HOW_LABELS: Mapping[str, str] = {
+    "label": "same name as the force",
+    "alias": "an alias in forces.yaml",
+    "same words": "same words",
+    "narrower": "a narrower wording",
+    "same phrase": "same phrase",
+}
+"""How a match is described on signal pages."""
+
+NAV = (
+    ("Home", urls.HOME),
+    ("Notes", urls.NOTES),
+    ("Signals", urls.SIGNALS),
+    ("Forces", urls.FORCES),
+    ("Themes", urls.THEMES),
+    ("Keywords", urls.KEYWORDS),
+)
+"""The main navigation: label and site-relative URL."""
+
+
+@dataclass(frozen=True)
+class PageSpec:
+    """One page to render: its URL, its template and its view data."""
+
+    url: str
+    template: str
+    view: View
+
+
+def note_date(note: Note) -> str:
+    """A note's date as YYYY-MM-DD, or empty."""
+    return note.date.isoformat() if note.date else ""
+
+
+def category_id(category: str) -> str:
+    """The id of a force category (its slug)."""
+    return slugify(category)
+
+
+class Refs:
+    """Site-relative references to notes, signals, forces and terms, made once per build."""
+
+    def __init__(self, kb: KnowledgeBase) -> None:
+        self.kb = kb
+        self.notes: dict[str, View] = {
+            n.id: {"title": n.title, "url": urls.note(n.id), "date": note_date(n), "signals": len(n.signal_ids)}
+            for n in kb.notes
+        }
+        self.forces: dict[str, View] = {
+            f.id: {
+                "label": f.label,
+                "url": urls.force(f.id),
+                "signals": len(f.signal_ids),
+                "notes": len(f.note_ids),
+                "category": f.category or "",
+            }
+            for f in kb.forces
+        }
+        self.signals: dict[str, View] = {s.id: self._signal(s) for s in kb.signals}
+        self.keywords: dict[str, View] = {
+            t.id: {"label": t.label, "url": urls.keyword(t.id), "notes": len(t.note_ids)} for t in kb.keywords
+        }
+        self.themes: dict[str, View] = {
+            t.id: {"label": t.label, "url": urls.theme(t.id), "notes": len(t.note_ids)} for t in kb.themes
+        }
+        self.categories: dict[str, View] = {
+            c: {"label": c, "url": urls.category(category_id(c))} for c in kb.categories
+        }
+
+    def _signal(self, s: Signal) -> View:
+        return {
+            "id": s.id,
+            "html": s.cells["signal"].html or Markup("<i>(no signal text)</i>"),
+            "text": s.text,
+            "url": urls.signal(s.id),
+            "change": s.cells["change"].html,
+            "horizon": s.cells["horizon"].html,
+            "note": self.notes[s.note_id],
+            "forces": [self.forces[link.force_id] for link in s.forces],
+        }
+
+
+def item(ref: View, root: str) -> View:
+    """A signal reference for lists (text, link, note; not its forces), linked for a page whose root is `root`."""
+    note = ref["note"]
+    return {
+        "html": ref["html"],
+        "href": root + ref["url"],
+        "change": ref["change"],
+        "note": {"title": note["title"], "date": note["date"], "href": root + note["url"]},
+    }
+
+
+def linked(ref: View, root: str) -> View:
+    """A copy of a reference with `href` set for a page whose root is `root`; nested refs too."""
+    out = dict(ref)
+    out["href"] = root + ref["url"]
+    if "note" in ref:
+        out["note"] = linked(ref["note"], root)
+    if "forces" in ref:
+        out["forces"] = [linked(f, root) for f in ref["forces"]]
+    return out
+
+
+def base_view(config: SiteConfig, url: str, title: str, description: str, kind: str) -> View:
+    """What every page has: site, page, relative root, stylesheet and navigation."""
+    root = urls.root(url)
+    section = url.split("/", 1)[0] + "/" if "/" in url else url
+    return {
+        "site": {"title": config.title, "description": config.description, "lang": config.language},
+        "page": {"title": title, "description": description, "url": url, "kind": kind},
+        "root": root,
+        "css": root + urls.asset("style.css"),
+        "nav": [{"label": label, "href": root + target, "current": target == section} for label, target in NAV],
+    }

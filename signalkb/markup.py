@@ -15,7 +15,6 @@ from urllib.parse import urlsplit
 from markdown_it import MarkdownIt
 from markdown_it.common.utils import escapeHtml
 from markdown_it.token import Token
-from markupsafe import Markup
 
 # Characters that may start Markdown syntax or an entity; text without them renders as itself.
 _SPECIAL = re.compile(r"[\\`*_\[\]<>&!~|#]|^\s*(?:[-+=>]|\d+[.)])|\s{2,}$|^ {4}|\t", re.MULTILINE)
@@ -39,26 +38,26 @@ def _is_plain(text: str) -> bool:
     return _SPECIAL.search(text) is None
 
 
-def render_block(source: str) -> Markup:
-    """Render block Markdown (paragraphs, lists, tables, code) to safe HTML."""
+def render_block(source: str) -> str:
+    """Render block Markdown (paragraphs, lists, tables, code) to safe HTML (a plain `str`; views mark it safe)."""
     text = source.strip("\n")
     if not text.strip():
-        return Markup("")
+        return ""
     paragraphs = [p for p in re.split(r"\n[ \t]*\n", text) if p.strip()]
     if all(_is_plain(p) for p in paragraphs):
         parts = (
             "<p>" + escape("\n".join(line.strip() for line in p.strip().split("\n"))) + "</p>\n" for p in paragraphs
         )
-        return Markup("".join(parts))  # noqa: S704 - escaped or rendered with html off
-    return Markup(_md().render(text))  # noqa: S704 - escaped or rendered with html off
+        return "".join(parts)
+    return str(_md().render(text))
 
 
-def render_inline(source: str) -> Markup:
-    """Render one line of inline Markdown (a table cell, a list item) to safe HTML."""
+def render_inline(source: str) -> str:
+    """Render one line of inline Markdown (a table cell, a list item) to safe HTML (a plain `str`)."""
     text = source.strip()
     if _is_plain(text):
-        return Markup(escape(text))  # noqa: S704 - escaped or rendered with html off
-    return Markup(_md().renderInline(text))  # noqa: S704 - escaped or rendered with html off
+        return escape(text)
+    return str(_md().renderInline(text))
 
 
 def _plain(tokens: list[Token]) -> str:

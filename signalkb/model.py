@@ -6,7 +6,6 @@ import datetime
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 
-from markupsafe import Markup
 
 from .diagnostics import SourceLocation
 
@@ -27,12 +26,13 @@ class Cell:
     """One table cell: its plain text (markup removed) and its safe inline HTML."""
 
     text: str
-    html: Markup
+    html: str
+    """Safe HTML made by markup.py (a plain `str`, so the model pickles fast; views mark it safe)."""
 
     @classmethod
     def empty(cls) -> Cell:
         """An empty cell."""
-        return cls("", Markup(""))
+        return cls("", "")
 
 
 @dataclass(frozen=True)
@@ -60,7 +60,7 @@ class Section:
     """A section of a note shown as ordinary content (anything but the known sections)."""
 
     title: str
-    html: Markup
+    html: str
 
 
 @dataclass(frozen=True)
@@ -80,7 +80,7 @@ class ParsedNote:
     """The newsletter issue the note came from (native title line link)."""
     source: str | None
     """The article the note summarises; only safe URLs."""
-    summary_html: Markup
+    summary_html: str
     summary_text: str
     keywords: tuple[str, ...]
     themes: tuple[str, ...]

@@ -6,7 +6,8 @@ force index in pages_forces.py, keyword and theme pages in pages_terms.py. Share
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import Callable
+from functools import partial
 
 from . import urls
 from .config import SiteConfig
@@ -14,7 +15,7 @@ from .force_analytics import RelatedSignal, related_signals
 from .model import COLUMN_LABELS, COLUMNS, KnowledgeBase, Note, Signal
 from .pages_forces import ForcePages
 from .pages_terms import term_pages
-from .views import HOW_LABELS, PageSpec, Refs, View, base_view, item, linked, note_date
+from .views import HOW_LABELS, PageSpec, Refs, View, base_view, item, linked, note_date, safe
 
 __all__ = ["HOW_LABELS", "PageSpec", "plan_pages"]
 
@@ -50,18 +51,23 @@ class _Planner:
     def base(self, url: str, title: str, description: str, kind: str) -> View:
         return base_view(self.config, url, title, description, kind)
 
-    def pages(self) -> Iterator[PageSpec]:
-        yield self.home()
-        yield self.note_index()
-        yield self.signal_index()
-        yield self.force_pages.index()
-        for note in self.kb.notes:
-            yield self.note_page(note)
-        for note in self.kb.notes:
-            for position, sid in enumerate(note.signal_ids):
-                yield self.signal_page(self.kb.signals_by_id[sid], note, position)
-        yield from self.force_pages.pages()
-        yield from term_pages(self.kb, self.config, self.refs)
+    def plan(self) -> list[Callable[[], PageSpec]]:
+        """Every page as a function that builds its spec, in a fixed order."""
+        signals = self.kb.signals_by_id
+        return [
+            self.home,
+            self.note_index,
+            self.signal_index,
+            self.force_pages.index,
+            *(partial(self.note_page, note) for note in self.kb.notes),
+            *(
+                partial(self.signal_page, signals[sid], note, position)
+                for note in self.kb.notes
+                for position, sid in enumerate(note.signal_ids)
+            ),
+            *self.force_pages.plan(),
+            *term_pages(self.kb, self.config, self.refs),
+        ]
 
     def home(self) -> PageSpec:
         kb, url = self.kb, urls.HOME
@@ -110,8 +116,8 @@ class _Planner:
                 {
                     "anchor": s.id,
                     "href": root + urls.signal(s.id),
-                    "cells": [s.cells[c].html for c in COLUMNS],
-                    "extra": [extra[name].html if name in extra else "" for name in extra_columns],
+                    "cells": [safe(s.cells[c].html) for c in COLUMNS],
+                    "extra": [safe(extra[name].html) if name in extra else "" for name in extra_columns],
                     "forces": [
                         linked(self.refs.forces[link.force_id], root) | {"phrase": link.part or link.phrase}
                         for link in s.forces
@@ -125,10 +131,10 @@ class _Planner:
                 "date": note_date(note),
                 "issue": parsed.issue,
                 "source": parsed.source,
-                "summary": parsed.summary_html,
+                "summary": safe(parsed.summary_html),
                 "keywords": [linked(self.refs.keywords[k], root) for k in note.keyword_ids],
                 "themes": [linked(self.refs.themes[t], root) for t in note.theme_ids],
-                "sections": [{"title": s.title, "html": s.html} for s in parsed.sections],
+                "sections": [{"title": s.title, "html": safe(s.html)} for s in parsed.sections],
                 "meta": [{"key": k, "value": v} for k, v in parsed.meta],
                 "path": parsed.path,
             },
@@ -195,8 +201,8 @@ class _Planner:
                 "id": signal.id,
                 "html": self.refs.signals[signal.id]["html"],
                 "row": signal.row,
-                "fields": [{"label": COLUMN_LABELS[c], "html": signal.cells[c].html} for c in COLUMNS]
-                + [{"label": name, "html": cell.html} for name, cell in signal.extra],
+                "fields": [{"label": COLUMN_LABELS[c], "html": safe(signal.cells[c].html)} for c in COLUMNS]
+                + [{"label": name, "html": safe(cell.html)} for name, cell in signal.extra],
             },
             note=linked(self.refs.notes[note.id], root) | {"source": note.parsed.source, "anchor": signal.id},
             forces=self._force_blocks(signal, root),
@@ -210,6 +216,9 @@ class _Planner:
         return PageSpec(url, "signal.html", view)
 
 
-def plan_pages(kb: KnowledgeBase, config: SiteConfig) -> Iterator[PageSpec]:
-    """Every HTML page of the site, in a fixed order."""
-    return _Planner(kb, config).pages()
+def plan_pages(kb: KnowledgeBase, config: SiteConfig) -> list[Callable[[], PageSpec]]:
+    """Every HTML page of the site, in a fixed order, as functions that build each page's spec.
+
+    Building a spec is deferred so that worker processes can each build and render their share.
+    """
+    return _Planner(kb, config).plan()

@@ -2,7 +2,8 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterator, Mapping
+from collections.abc import Callable, Mapping
+from functools import partial
 
 from . import svg, urls
 from .config import SiteConfig
@@ -101,12 +102,11 @@ class ForcePages:
         )
         return PageSpec(url, "force_index.html", view)
 
-    def pages(self) -> Iterator[PageSpec]:
-        """Every force page, then every category page."""
-        for force in self.kb.forces:
-            yield self.force_page(force)
-        for category in self.kb.categories:
-            yield self.category_page(category)
+    def plan(self) -> list[Callable[[], PageSpec]]:
+        """Every force page, then every category page, each as a function that builds it."""
+        plan: list[Callable[[], PageSpec]] = [partial(self.force_page, force) for force in self.kb.forces]
+        plan.extend(partial(self.category_page, category) for category in self.kb.categories)
+        return plan
 
     def force_page(self, force: Force) -> PageSpec:
         """A force: what it is, its signals by note (newest first), its timeline and the forces it goes with."""

@@ -3,7 +3,8 @@
 from __future__ import annotations
 
 from collections import Counter
-from collections.abc import Iterator
+from collections.abc import Callable, Mapping, Sequence
+from functools import partial
 
 from . import urls
 from .config import SiteConfig
@@ -14,20 +15,25 @@ TOP_FORCES = 10
 """Forces listed on a term page (the ones most named by its notes' signals)."""
 
 
-def term_pages(kb: KnowledgeBase, config: SiteConfig, refs: Refs) -> Iterator[PageSpec]:
-    """The theme and keyword indexes and a page per theme and keyword."""
+def term_pages(kb: KnowledgeBase, config: SiteConfig, refs: Refs) -> list[Callable[[], PageSpec]]:
+    """The theme and keyword indexes and a page per theme and keyword, each as a function that builds it."""
+    out: list[Callable[[], PageSpec]] = []
     kinds = (
         ("theme", "Themes", urls.THEMES, urls.theme, kb.themes, refs.themes),
         ("keyword", "Keywords", urls.KEYWORDS, urls.keyword, kb.keywords, refs.keywords),
     )
     for kind, title, index_url, url_of, terms, term_refs in kinds:
-        view = base_view(
-            config, index_url, title, f"{len(terms)} {title.lower()} of the notes, most used first.", "terms"
-        )
-        view.update(kind=kind, terms=[linked(term_refs[t.id], view["root"]) for t in terms])
-        yield PageSpec(index_url, "term_index.html", view)
-        for term in terms:
-            yield _term_page(kb, config, refs, kind, title, index_url, url_of(term.id), term)
+        out.append(partial(_term_index, config, kind, title, index_url, terms, term_refs))
+        out.extend(partial(_term_page, kb, config, refs, kind, title, index_url, url_of(t.id), t) for t in terms)
+    return out
+
+
+def _term_index(
+    config: SiteConfig, kind: str, title: str, index_url: str, terms: Sequence[Term], term_refs: Mapping[str, View]
+) -> PageSpec:
+    view = base_view(config, index_url, title, f"{len(terms)} {title.lower()} of the notes, most used first.", "terms")
+    view.update(kind=kind, terms=[linked(term_refs[t.id], view["root"]) for t in terms])
+    return PageSpec(index_url, "term_index.html", view)
 
 
 def _term_page(

@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import hashlib
 import os
-import pickle
 import time
 from collections.abc import Callable, Iterator
 from contextlib import AbstractContextManager, contextmanager, nullcontext
@@ -26,11 +25,9 @@ from .model import KnowledgeBase, ParsedNote
 from .pages import plan_pages
 from .publish import OutputRefused, Staging, site_id
 from .sources import SourceFile, discover, read_optional
-from .workers import Renderer, read_many
+from .workers import RenderJob, fingerprint, read_many, render_all
 
 FORCES_FILE = "forces.yaml"
-BATCH = 48
-"""Pages per task sent to a worker process."""
 POOL_THRESHOLD = 1500
 READ_POOL_THRESHOLD = 400
 """Fewer notes to parse than this are parsed in-process."""
@@ -191,10 +188,6 @@ def _templates_digest(templates_dir: Path) -> bytes:
     return digest.digest()
 
 
-def _fingerprint(seed: bytes, data: bytes) -> str:
-    return hashlib.blake2b(seed + data, digest_size=16).hexdigest()
-
-
 def _static_files(config: SiteConfig, kb: KnowledgeBase) -> Iterator[tuple[str, bytes]]:
     yield urls.SIGNALS_JSON, exports.signals_json(kb)
     yield ".nojekyll", b""
@@ -221,7 +214,6 @@ def _render_all(
     incremental = write and bool(state.pages) and state.site_id == site_id(config.out_dir) != ""
     old_pages = state.pages if incremental else {}
     staging: Staging | None = None
-    renderer: Renderer | None = None
     try:
         staging = Staging(config.out_dir) if write else Staging.scratch()
     except (OutputRefused, OSError) as exc:
@@ -231,33 +223,21 @@ def _render_all(
     try:
         with _timed(report, "render"):
             seed = _templates_digest(config.templates_dir)
-            # Worker processes pay off only when many pages may change: a cold build, or new templates.
-            templates_changed, state.templates = state.templates != seed, seed
-            estimate = len(kb.signals) + len(kb.notes) + len(kb.forces)
-            many = (not old_pages or templates_changed) and estimate >= POOL_THRESHOLD
-            renderer = Renderer(jobs if many else 1, config.templates_dir, staging.path)
-            batch: list[tuple[str, str, bytes]] = []
-            for spec in plan_pages(kb, config):
-                rel = urls.output_path(spec.url)
-                payload = pickle.dumps((spec.template, spec.view), protocol=pickle.HIGHEST_PROTOCOL)
-                pages[rel] = _fingerprint(seed, payload)
-                report.pages += 1
-                if old_pages.get(rel) != pages[rel]:
-                    batch.append((rel, spec.url, payload))
-                    report.files += 1
-                    if len(batch) >= BATCH:
-                        renderer.submit(batch)
-                        batch = []
+            if state.templates != seed:
+                old_pages = {}  # new templates: every page is rendered again, in parallel
+            state.templates = seed
+            job = RenderJob(plan_pages(kb, config), old_pages, seed, config.templates_dir, staging.path)
+            for shard in render_all(job, jobs, pool_threshold=POOL_THRESHOLD):
+                if shard.error is not None:
+                    report.diagnostics.append(shard.error)
+                    return
+                pages.update(shard.pages)
+                report.pages += len(shard.pages)
+                report.files += shard.written
                 if progress is not None:
                     progress(report.pages)
-            if batch:
-                renderer.submit(batch)
-            failure = renderer.finish()
-            if failure is not None:
-                report.diagnostics.append(failure)
-                return
             for rel, data in _static_files(config, kb):
-                pages[rel] = _fingerprint(b"", data)
+                pages[rel] = fingerprint(b"", data)
                 if old_pages.get(rel) != pages[rel]:
                     staging.write(rel, data)
                     report.files += 1
@@ -282,7 +262,5 @@ def _render_all(
     except OSError as exc:
         report.diagnostics.append(error(f"cannot write the site: {exc}", None, "check free space and permissions"))
     finally:
-        if renderer is not None:
-            renderer.close()
         if staging is not None and not report.written:
             staging.abort()

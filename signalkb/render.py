@@ -4,16 +4,23 @@ from __future__ import annotations
 
 import traceback
 from pathlib import Path
+from typing import Any
 
 import jinja2
+from markupsafe import Markup
 
 from .diagnostics import Diagnostic, SourceLocation, error
 from .pages import PageSpec
 
 
 def make_environment(templates_dir: Path) -> jinja2.Environment:
-    """Templates from `templates_dir`, HTML escaped by default, undefined names an error."""
-    return jinja2.Environment(
+    """Templates from `templates_dir`, HTML escaped by default, undefined names an error.
+
+    Templates get one global, `fragment(template, key, **context)`: the template rendered with
+    `context`, once per `key` and build, for pieces repeated on many pages (a signal in a list).
+    The key must determine the context: `s.href` does, since it names the signal and the page depth.
+    """
+    env = jinja2.Environment(
         loader=jinja2.FileSystemLoader(str(templates_dir)),
         autoescape=True,
         undefined=jinja2.StrictUndefined,
@@ -22,6 +29,17 @@ def make_environment(templates_dir: Path) -> jinja2.Environment:
         keep_trailing_newline=True,
         auto_reload=False,
     )
+    cache: dict[tuple[str, str, tuple[tuple[str, object], ...]], Markup] = {}
+
+    def fragment(name: str, key: str, **context: Any) -> Markup:
+        options = tuple(sorted((k, v) for k, v in context.items() if isinstance(v, str | int | bool | None)))
+        found = cache.get((name, key, options))
+        if found is None:
+            found = cache[(name, key, options)] = Markup(env.get_template(name).render(context).strip())  # noqa: S704
+        return found
+
+    env.globals["fragment"] = fragment
+    return env
 
 
 class TemplateFailure(Exception):

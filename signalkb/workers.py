@@ -1,63 +1,48 @@
-"""Worker processes: parsing notes, and rendering batches of pickled page views into the staging folder."""
+"""Worker processes: parsing notes, and building, fingerprinting and rendering pages into the staging folder.
+
+Workers are forked, so they share the parent's knowledge base and page plan without copying them; where
+forking is not safe (other threads are running, as in the preview server) everything runs in-process.
+"""
 
 from __future__ import annotations
 
+import hashlib
+import json
 import multiprocessing
 import os
-import pickle
 import threading
-from concurrent.futures import Future, ProcessPoolExecutor
+from collections.abc import Callable, Iterator, Mapping, Sequence
+from concurrent.futures import ProcessPoolExecutor
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-import jinja2
-
-from . import readers
+from . import readers, urls
 from .diagnostics import Diagnostic
 from .model import ParsedNote
 from .pages import PageSpec
 from .render import TemplateFailure, make_environment, render_page
 from .sources import SourceFile
 
-Batch = list[tuple[str, str, bytes]]
-"""(output file, page URL, pickled (template, view)) triples."""
-
-_state: dict[str, Any] = {}
-
-
-def _init(templates_dir: str, staging_dir: str) -> None:
-    _state["env"] = make_environment(Path(templates_dir))
-    _state["templates"] = Path(templates_dir)
-    _state["staging"] = Path(staging_dir)
-
-
-def render_batch(batch: Batch) -> Diagnostic | None:
-    """Render and write a batch of pages in this process; the first template error is returned, not raised."""
-    env: jinja2.Environment = _state["env"]
-    staging: Path = _state["staging"]
-    made: set[Path] = set()
-    for rel, url, payload in batch:
-        template, view = pickle.loads(payload)  # noqa: S301 - made by the parent process of this build
-        try:
-            data = render_page(env, PageSpec(url, template, view), _state["templates"])
-        except TemplateFailure as exc:
-            return exc.diagnostic
-        target = staging / rel
-        if target.parent not in made:
-            target.parent.mkdir(parents=True, exist_ok=True)
-            made.add(target.parent)
-        with open(target, "wb") as handle:
-            handle.write(data)
-    return None
-
-
-def _read_chunk(chunk: list[SourceFile]) -> list[tuple[ParsedNote | None, list[Diagnostic]]]:
-    return [readers.read_note(source) for source in chunk]
+SHARD = 200
+"""Pages per task given to a worker."""
 
 
 def fork_safe() -> bool:
     """True when worker processes may be forked (no other threads that could hold locks)."""
     return hasattr(os, "fork") and threading.active_count() == 1
+
+
+def _fork_pool(
+    jobs: int, initializer: Callable[..., None] | None = None, args: tuple[Any, ...] = ()
+) -> ProcessPoolExecutor:
+    return ProcessPoolExecutor(
+        max_workers=jobs, mp_context=multiprocessing.get_context("fork"), initializer=initializer, initargs=args
+    )
+
+
+def _read_chunk(chunk: list[SourceFile]) -> list[tuple[ParsedNote | None, list[Diagnostic]]]:
+    return [readers.read_note(source) for source in chunk]
 
 
 def read_many(sources: list[SourceFile], jobs: int) -> list[tuple[ParsedNote | None, list[Diagnostic]]]:
@@ -66,55 +51,93 @@ def read_many(sources: list[SourceFile], jobs: int) -> list[tuple[ParsedNote | N
         return [readers.read_note(source) for source in sources]
     size = max(16, len(sources) // (jobs * 8))
     chunks = [sources[i : i + size] for i in range(0, len(sources), size)]
-    with ProcessPoolExecutor(max_workers=jobs, mp_context=multiprocessing.get_context("fork")) as pool:
+    with _fork_pool(jobs) as pool:
         return [item for chunk in pool.map(_read_chunk, chunks) for item in chunk]
 
 
-class Renderer:
-    """Renders batches in-process (jobs = 1) or in a pool of worker processes; collects the first error."""
+_ENCODER = json.JSONEncoder(ensure_ascii=False, check_circular=False, separators=(",", ":"), default=repr)
 
-    def __init__(self, jobs: int, templates_dir: Path, staging_dir: Path) -> None:
-        self.error: Diagnostic | None = None
-        self._pending: list[Future[Diagnostic | None]] = []
-        self._pool: ProcessPoolExecutor | None = None
-        if jobs > 1:
-            method = "fork" if fork_safe() else "spawn"
-            self._pool = ProcessPoolExecutor(
-                max_workers=jobs,
-                mp_context=multiprocessing.get_context(method),
-                initializer=_init,
-                initargs=(str(templates_dir), str(staging_dir)),
-            )
-        else:
-            _init(str(templates_dir), str(staging_dir))
 
-    def submit(self, batch: Batch) -> None:
-        """Render a batch now (in-process) or queue it for a worker."""
-        if self._pool is None:
-            self.error = self.error or render_batch(batch)
-            return
-        self._pending.append(self._pool.submit(render_batch, batch))
-        if len(self._pending) > 64:
-            self._collect(self._pending[:32])
-            del self._pending[:32]
+def _canonical(spec: PageSpec) -> bytes:
+    """The page's template and view as bytes that change whenever the view changes (JSON: fast, in C)."""
+    return (spec.template + "\0" + _ENCODER.encode(spec.view)).encode("utf-8", "surrogatepass")
 
-    def _collect(self, futures: list[Future[Diagnostic | None]]) -> None:
-        for future in futures:
-            result = future.result()
-            if result is not None and self.error is None:
-                self.error = result
 
-    def finish(self) -> Diagnostic | None:
-        """Wait for every batch; the first template error, if any."""
-        if self._pool is not None:
-            self._collect(self._pending)
-            self._pending = []
-            self._pool.shutdown()
-            self._pool = None
-        return self.error
+def fingerprint(seed: bytes, data: bytes) -> str:
+    """What decides a file's bytes, hashed: the templates' digest and the page's pickled view (or the bytes)."""
+    return hashlib.blake2b(seed + data, digest_size=16).hexdigest()
 
-    def close(self) -> None:
-        """Stop the workers without waiting (after a failure)."""
-        if self._pool is not None:
-            self._pool.shutdown(cancel_futures=True)
-            self._pool = None
+
+@dataclass
+class RenderJob:
+    """Everything a worker needs to build and render its share of the pages."""
+
+    plan: Sequence[Callable[[], PageSpec]]
+    old: Mapping[str, str]
+    """Fingerprints of the published pages; a page with the same fingerprint is not rendered again."""
+    seed: bytes
+    """Digest of the templates."""
+    templates_dir: Path
+    staging: Path
+
+
+@dataclass
+class ShardResult:
+    """What one shard of pages gave: (output file, fingerprint) per page, files written, the first error."""
+
+    pages: list[tuple[str, str]] = field(default_factory=list)
+    written: int = 0
+    error: Diagnostic | None = None
+
+
+_worker: dict[str, Any] = {}
+"""This process's job and Jinja environment (set by `_install`; forked workers inherit nothing else)."""
+
+
+def _install(job: RenderJob) -> None:
+    _worker["job"] = job
+    _worker["env"] = make_environment(job.templates_dir)
+
+
+def render_shard(bounds: tuple[int, int]) -> ShardResult:
+    """Build, fingerprint and (when changed) render and write the pages plan[start:end]."""
+    job: RenderJob = _worker["job"]
+    result = ShardResult()
+    made: set[Path] = set()
+    for index in range(*bounds):
+        spec = job.plan[index]()
+        rel = urls.output_path(spec.url)
+        mark = fingerprint(job.seed, _canonical(spec))
+        result.pages.append((rel, mark))
+        if job.old.get(rel) == mark:
+            continue
+        try:
+            data = render_page(_worker["env"], spec, job.templates_dir)
+        except TemplateFailure as exc:
+            result.error = exc.diagnostic
+            return result
+        target = job.staging / rel
+        if target.parent not in made:
+            target.parent.mkdir(parents=True, exist_ok=True)
+            made.add(target.parent)
+        with open(target, "wb") as handle:
+            handle.write(data)
+        result.written += 1
+    return result
+
+
+def render_all(job: RenderJob, jobs: int, *, pool_threshold: int) -> Iterator[ShardResult]:
+    """Every shard's result in plan order, from `jobs` forked workers when there are enough pages to change."""
+    total = len(job.plan)
+    shards = [(start, min(start + SHARD, total)) for start in range(0, total, SHARD)]
+    changing = total if not job.old else 0
+    if jobs > 1 and fork_safe() and changing >= pool_threshold:
+        with _fork_pool(jobs, _install, (job,)) as pool:
+            yield from pool.map(render_shard, shards)
+        return
+    _install(job)
+    try:
+        for bounds in shards:
+            yield render_shard(bounds)
+    finally:
+        _worker.clear()

@@ -62,10 +62,15 @@ def test_escape_covers_markup_and_double_quotes() -> None:
     assert text == "&lt;b&gt; &amp; &quot; onmouseover=&quot;alert(1)&quot;"
 
 
-def test_render_inline_returns_markup() -> None:
-    assert isinstance(render_inline("plain"), Markup)
-    assert isinstance(render_inline("*em*"), Markup)
-    assert isinstance(render_block("para"), Markup)
+def test_rendered_html_is_shown_as_html_once_marked_safe() -> None:
+    """Readers keep HTML as plain strings (fast to cache); views mark it safe, so templates do not escape it again."""
+    from jinja2 import Environment
+
+    from signalkb.views import safe
+
+    env = Environment(autoescape=True)
+    out = env.from_string("{{ cell }}|{{ raw }}").render(cell=safe(render_inline("*em* <b>")), raw="<b>")
+    assert out == "<em>em</em> &lt;b&gt;|&lt;b&gt;"
 
 
 # --- links --------------------------------------------------------------------------------------------

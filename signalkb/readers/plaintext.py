@@ -17,7 +17,6 @@ from collections.abc import Sequence
 from dataclasses import dataclass, field
 from pathlib import PurePosixPath
 
-from markupsafe import Markup
 
 from .. import cellsplit, markup, table
 from ..cellsplit import ColumnModel, Evidence, Recovery
@@ -257,7 +256,7 @@ class _Reader:
             date=date,
             issue=None,
             source=None,
-            summary_html=Markup("".join(f"<p>{markup.escape(p)}</p>\n" for p in summary_lines)),  # noqa: S704 - escaped
+            summary_html="".join(f"<p>{markup.escape(p)}</p>\n" for p in summary_lines),
             summary_text=summary_text,
             keywords=tuple(keywords),
             themes=tuple(themes),

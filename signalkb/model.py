@@ -6,7 +6,6 @@ import datetime
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 
-
 from .diagnostics import SourceLocation
 
 COLUMNS: tuple[str, ...] = ("signal", "change", "horizon", "driving_force")

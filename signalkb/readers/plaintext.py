@@ -17,7 +17,6 @@ from collections.abc import Sequence
 from dataclasses import dataclass, field
 from pathlib import PurePosixPath
 
-
 from .. import cellsplit, markup, table
 from ..cellsplit import ColumnModel, Evidence, Recovery
 from ..diagnostics import Diagnostic, SourceLocation, warning

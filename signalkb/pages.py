@@ -15,7 +15,7 @@ from .force_analytics import RelatedSignal, related_signals
 from .model import COLUMN_LABELS, COLUMNS, KnowledgeBase, Note, Signal
 from .pages_forces import ForcePages
 from .pages_terms import term_pages
-from .views import HOW_LABELS, PageSpec, Refs, View, base_view, item, linked, note_date, safe
+from .views import HOW_LABELS, PageSpec, Refs, Shared, View, base_view, item, linked, note_date, safe
 
 __all__ = ["HOW_LABELS", "PageSpec", "plan_pages"]
 
@@ -38,14 +38,14 @@ class _Planner:
                 self.similar.setdefault(pair.a, []).append((pair.b, pair.score))
                 self.similar.setdefault(pair.b, []).append((pair.a, pair.score))
         self.force_pages = ForcePages(kb, config, self.refs, self.similar, self.no_force)
-        self._items: dict[str, View] = {}
+        self._items: dict[str, Shared] = {}
         """Signal list items for signal pages, made once: every signal page has the same root."""
 
-    def item(self, sid: str, root: str) -> View:
+    def item(self, sid: str, root: str) -> Shared:
         """A signal's list item linked from a signal page (cached; all signal pages share one root)."""
         found = self._items.get(sid)
         if found is None:
-            found = self._items[sid] = item(self.refs.signals[sid], root)
+            found = self._items[sid] = Shared(item(self.refs.signals[sid], root))
         return found
 
     def base(self, url: str, title: str, description: str, kind: str) -> View:

@@ -25,12 +25,10 @@ from .model import KnowledgeBase, ParsedNote
 from .pages import plan_pages
 from .publish import OutputRefused, Staging, site_id
 from .sources import SourceFile, discover, read_optional
-from .workers import RenderJob, fingerprint, read_many, render_all
+from .workers import RenderJob, fingerprint, render_all
 
 FORCES_FILE = "forces.yaml"
 POOL_THRESHOLD = 1500
-READ_POOL_THRESHOLD = 400
-"""Fewer notes to parse than this are parsed in-process."""
 """Fewer pages to render than this are rendered in-process (starting workers costs more)."""
 
 
@@ -79,11 +77,11 @@ def _display_root(config: SiteConfig) -> str:
         return str(config.content_dir)
 
 
-def _read_notes(sources: list[SourceFile], state: cache.CacheState, report: BuildReport, jobs: int) -> list[ParsedNote]:
+def _read_notes(sources: list[SourceFile], state: cache.CacheState, report: BuildReport) -> list[ParsedNote]:
     parsed: list[ParsedNote] = []
     fresh: dict[str, cache.NoteEntry] = {}
     misses = [s for s in sources if (e := state.notes.get(s.rel_path)) is None or e.digest != s.digest]
-    results = read_many(misses, jobs if len(misses) >= READ_POOL_THRESHOLD else 1)
+    results = [readers.read_note(source) for source in misses]
     report.parsed = len(misses)
     for source, (note, problems) in zip(misses, results, strict=True):
         state.notes[source.rel_path] = cache.NoteEntry(source.digest, note, problems)
@@ -97,9 +95,7 @@ def _read_notes(sources: list[SourceFile], state: cache.CacheState, report: Buil
     return parsed
 
 
-def load(
-    config: SiteConfig, report: BuildReport, state: cache.CacheState | None = None, jobs: int = 1
-) -> KnowledgeBase | None:
+def load(config: SiteConfig, report: BuildReport, state: cache.CacheState | None = None) -> KnowledgeBase | None:
     """Read and link the knowledge base; None when it cannot be read at all."""
     state = state if state is not None else cache.CacheState()
     root = _display_root(config)
@@ -111,7 +107,7 @@ def load(
     with _timed(report, "read"):
         sources, problems = discover(config.content_dir, root)
         report.diagnostics.extend(problems)
-        parsed = _read_notes(sources, state, report, jobs)
+        parsed = _read_notes(sources, state, report)
         parsed, problems = readers.finish(parsed)
         report.diagnostics.extend(problems)
         taxonomy = Taxonomy(path=f"{root}/{FORCES_FILE}")
@@ -160,7 +156,7 @@ def build(
         cache.clear(folder)
     state = cache.load_state(folder, version) if not clean else cache.CacheState(version=version)
     jobs = jobs or os.cpu_count() or 1
-    kb = load(config, report, state, jobs)
+    kb = load(config, report, state)
     blocked = kb is None or report.failed or (strict and bool(report.diagnostics))
     if kb is not None and not blocked:
         _render_all(

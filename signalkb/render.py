@@ -12,6 +12,8 @@ from markupsafe import Markup
 from .diagnostics import Diagnostic, SourceLocation, error
 from .pages import PageSpec
 
+_SCALARS = (str, int, bool, type(None))
+
 
 def make_environment(templates_dir: Path) -> jinja2.Environment:
     """Templates from `templates_dir`, HTML escaped by default, undefined names an error.
@@ -29,10 +31,10 @@ def make_environment(templates_dir: Path) -> jinja2.Environment:
         keep_trailing_newline=True,
         auto_reload=False,
     )
-    cache: dict[tuple[str, str, tuple[tuple[str, object], ...]], Markup] = {}
+    cache: dict[tuple[str, str, tuple[object, ...]], Markup] = {}
 
     def fragment(name: str, key: str, **context: Any) -> Markup:
-        options = tuple(sorted((k, v) for k, v in context.items() if isinstance(v, str | int | bool | None)))
+        options = tuple(v for v in context.values() if v.__class__ in _SCALARS)
         found = cache.get((name, key, options))
         if found is None:
             found = cache[(name, key, options)] = Markup(env.get_template(name).render(context).strip())  # noqa: S704

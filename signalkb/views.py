@@ -6,7 +6,9 @@ many pages (a force's signals) are made once with site-relative URLs; each page 
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+import hashlib
+import json
+from collections.abc import Iterator, Mapping
 from dataclasses import dataclass
 from typing import Any
 
@@ -104,6 +106,48 @@ class Refs:
             "note": self.notes[s.note_id],
             "forces": [self.forces[link.force_id] for link in s.forces],
         }
+
+
+class Shared(Mapping[str, Any]):
+    """View data that many pages share (a signal in a list): read-only, with a digest of its content.
+
+    Templates read it like a dict (`s.href`); page fingerprints use its digest instead of its content,
+    so a page listing 40 signals is fingerprinted without encoding them all again.
+    """
+
+    __slots__ = ("_data", "digest")
+
+    def __init__(self, data: View) -> None:
+        self._data = data
+        self.digest = (
+            "#" + hashlib.blake2b(ENCODER.encode(data).encode("utf-8", "surrogatepass"), digest_size=12).hexdigest()
+        )
+
+    def __getattr__(self, name: str) -> Any:
+        try:
+            return self._data[name]
+        except KeyError:
+            raise AttributeError(name) from None
+
+    def __getitem__(self, key: str) -> Any:
+        return self._data[key]
+
+    def __iter__(self) -> Iterator[str]:
+        return iter(self._data)
+
+    def __len__(self) -> int:
+        return len(self._data)
+
+    def __or__(self, other: Mapping[str, Any]) -> View:
+        return {**self._data, **other}
+
+
+def _encode_default(obj: object) -> str:
+    return obj.digest if isinstance(obj, Shared) else repr(obj)
+
+
+ENCODER = json.JSONEncoder(ensure_ascii=False, check_circular=False, separators=(",", ":"), default=_encode_default)
+"""Encodes views canonically for fingerprints (JSON, in C; shared parts by their digest)."""
 
 
 def item(ref: View, root: str) -> View:

@@ -1,4 +1,4 @@
-"""Worker processes: parsing notes, and building, fingerprinting and rendering pages into the staging folder.
+"""Worker processes: building, fingerprinting and rendering pages into the staging folder.
 
 Workers are forked, so they share the parent's knowledge base and page plan without copying them; where
 forking is not safe (other threads are running, as in the preview server) everything runs in-process.
@@ -7,7 +7,6 @@ forking is not safe (other threads are running, as in the preview server) everyt
 from __future__ import annotations
 
 import hashlib
-import json
 import multiprocessing
 import os
 import threading
@@ -17,12 +16,11 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from . import readers, urls
+from . import urls
 from .diagnostics import Diagnostic
-from .model import ParsedNote
 from .pages import PageSpec
 from .render import TemplateFailure, make_environment, render_page
-from .sources import SourceFile
+from .views import ENCODER
 
 SHARD = 200
 """Pages per task given to a worker."""
@@ -41,26 +39,9 @@ def _fork_pool(
     )
 
 
-def _read_chunk(chunk: list[SourceFile]) -> list[tuple[ParsedNote | None, list[Diagnostic]]]:
-    return [readers.read_note(source) for source in chunk]
-
-
-def read_many(sources: list[SourceFile], jobs: int) -> list[tuple[ParsedNote | None, list[Diagnostic]]]:
-    """Parse notes, in `jobs` forked processes when that is safe, in order."""
-    if jobs <= 1 or not fork_safe() or len(sources) < 2:
-        return [readers.read_note(source) for source in sources]
-    size = max(16, len(sources) // (jobs * 8))
-    chunks = [sources[i : i + size] for i in range(0, len(sources), size)]
-    with _fork_pool(jobs) as pool:
-        return [item for chunk in pool.map(_read_chunk, chunks) for item in chunk]
-
-
-_ENCODER = json.JSONEncoder(ensure_ascii=False, check_circular=False, separators=(",", ":"), default=repr)
-
-
 def _canonical(spec: PageSpec) -> bytes:
     """The page's template and view as bytes that change whenever the view changes (JSON: fast, in C)."""
-    return (spec.template + "\0" + _ENCODER.encode(spec.view)).encode("utf-8", "surrogatepass")
+    return (spec.template + "\0" + ENCODER.encode(spec.view)).encode("utf-8", "surrogatepass")
 
 
 def fingerprint(seed: bytes, data: bytes) -> str:

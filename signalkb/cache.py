@@ -63,6 +63,12 @@ class CacheState:
     """Digest of the templates the pages were rendered with."""
     site_id: str = ""
     """The id written in the output folder's marker when these pages were published."""
+    notes_changed: bool = True
+    """True when `notes` differs from what is on disk."""
+
+
+NOTES_FILE = "notes.pickle"
+PAGES_FILE = "pages.pickle"
 
 
 def _read(path: Path) -> object:
@@ -70,30 +76,50 @@ def _read(path: Path) -> object:
         return pickle.load(handle)  # noqa: S301 - our own cache file, next to the user's output
 
 
+def _load(path: Path, version: str) -> tuple[str, object] | None:
+    try:
+        found = _read(path)
+    except FileNotFoundError:
+        return None
+    except (OSError, pickle.UnpicklingError, EOFError, AttributeError, ImportError, TypeError, ValueError) as exc:
+        log.info("ignoring unreadable cache file %s: %s", path, exc)
+        return None
+    if not isinstance(found, tuple) or len(found) != 2 or found[0] != version:
+        return None
+    return found
+
+
 def load_state(folder: Path, version: str) -> CacheState:
     """The cache of the last build, or an empty one when there is none or it is unusable."""
-    try:
-        state = _read(folder / "state.pickle")
-    except FileNotFoundError:
-        return CacheState(version=version)
-    except (OSError, pickle.UnpicklingError, EOFError, AttributeError, ImportError, TypeError, ValueError) as exc:
-        log.info("ignoring unreadable cache %s: %s", folder, exc)
-        return CacheState(version=version)
-    if not isinstance(state, CacheState) or state.version != version:
-        return CacheState(version=version)
+    state = CacheState(version=version)
+    notes = _load(folder / NOTES_FILE, version)
+    if notes is not None and isinstance(notes[1], dict):
+        state.notes = notes[1]
+    pages = _load(folder / PAGES_FILE, version)
+    if pages is not None and isinstance(pages[1], tuple) and len(pages[1]) == 3:
+        state.pages, state.templates, state.site_id = pages[1]
+    state.notes_changed = False
     return state
 
 
-def save_state(folder: Path, state: CacheState) -> None:
-    """Write the cache atomically; a failure only costs speed next time."""
+def _write(path: Path, data: object) -> None:
+    """Write one cache file atomically; a failure only costs speed next time."""
     try:
-        folder.mkdir(parents=True, exist_ok=True)
-        handle, tmp = tempfile.mkstemp(prefix=".state-", dir=folder)
+        path.parent.mkdir(parents=True, exist_ok=True)
+        handle, tmp = tempfile.mkstemp(prefix=".state-", dir=path.parent)
         with os.fdopen(handle, "wb") as out:
-            pickle.dump(state, out, protocol=pickle.HIGHEST_PROTOCOL)
-        Path(tmp).replace(folder / "state.pickle")
+            pickle.dump(data, out, protocol=pickle.HIGHEST_PROTOCOL)
+        Path(tmp).replace(path)
     except OSError as exc:
-        log.warning("could not write the build cache %s: %s", folder, exc)
+        log.warning("could not write the build cache %s: %s", path, exc)
+
+
+def save_state(folder: Path, state: CacheState) -> None:
+    """Write the cache: the page fingerprints always, the parsed notes only when they changed."""
+    if state.notes_changed or not (folder / NOTES_FILE).exists():
+        _write(folder / NOTES_FILE, (state.version, state.notes))
+        state.notes_changed = False
+    _write(folder / PAGES_FILE, (state.version, (state.pages, state.templates, state.site_id)))
 
 
 def forget_pages(folder: Path, state: CacheState) -> None:
@@ -106,4 +132,6 @@ def forget_pages(folder: Path, state: CacheState) -> None:
 def clear(folder: Path) -> None:
     """Delete the cache (a `--clean` build)."""
     with contextlib.suppress(FileNotFoundError):
-        (folder / "state.pickle").unlink()
+        (folder / NOTES_FILE).unlink()
+    with contextlib.suppress(FileNotFoundError):
+        (folder / PAGES_FILE).unlink()

@@ -85,6 +85,8 @@ def _read_notes(sources: list[SourceFile], state: cache.CacheState, report: Buil
     report.parsed = len(misses)
     for source, (note, problems) in zip(misses, results, strict=True):
         state.notes[source.rel_path] = cache.NoteEntry(source.digest, note, problems)
+    if misses or len(state.notes) != len(sources):
+        state.notes_changed = True
     for source in sources:
         entry = state.notes[source.rel_path]
         fresh[source.rel_path] = entry

@@ -108,11 +108,10 @@ def render_shard(bounds: tuple[int, int]) -> ShardResult:
 
 
 def render_all(job: RenderJob, jobs: int, *, pool_threshold: int) -> Iterator[ShardResult]:
-    """Every shard's result in plan order, from `jobs` forked workers when there are enough pages to change."""
+    """Every shard's result in plan order, from `jobs` forked workers when there are enough pages."""
     total = len(job.plan)
     shards = [(start, min(start + SHARD, total)) for start in range(0, total, SHARD)]
-    changing = total if not job.old else 0
-    if jobs > 1 and fork_safe() and changing >= pool_threshold:
+    if jobs > 1 and fork_safe() and total >= pool_threshold:
         with _fork_pool(jobs, _install, (job,)) as pool:
             yield from pool.map(render_shard, shards)
         return

@@ -1,0 +1,122 @@
+"""One incremental mechanism for build and serve: incremental, warm, cold, serial and parallel builds give the same site."""
+
+from __future__ import annotations
+
+import os
+import shutil
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from .conftest import ROOT, SHARED, Project, shared_path
+
+GEN = SHARED / "bench" / "gen_corpus.py"
+
+
+def tree(root: Path) -> dict[str, bytes]:
+    """Every file of a site (the marker aside) by relative path."""
+    return {
+        p.relative_to(root).as_posix(): p.read_bytes()
+        for p in sorted(root.rglob("*"))
+        if p.is_file() and p.name != ".signalkb"
+    }
+
+
+def mtimes(root: Path) -> dict[str, int]:
+    return {p.relative_to(root).as_posix(): p.stat().st_mtime_ns for p in root.rglob("*") if p.is_file()}
+
+
+@pytest.fixture
+def bundled(tmp_path: Path) -> Project:
+    shutil.copytree(ROOT / "content", tmp_path / "kb" / "content")
+    project = Project(tmp_path / "kb")
+    assert project.build("--clean").status == 0
+    return project
+
+
+def test_a_build_that_changes_nothing_writes_nothing(bundled: Project) -> None:
+    before = mtimes(bundled.site)
+    run = bundled.build()
+    assert run.status == 0
+    assert mtimes(bundled.site) == before
+
+
+def test_editing_one_note_rewrites_its_pages_not_the_others(bundled: Project) -> None:
+    before = mtimes(bundled.site)
+    note = next(p for p in sorted(bundled.content.glob("*.md")) if "## Summary" in p.read_text(encoding="utf-8"))
+    text = note.read_text(encoding="utf-8")
+    note.write_text(text.replace("## Summary\n\n", "## Summary\n\nAn added sentence. ", 1), encoding="utf-8")
+    assert bundled.build().status == 0
+    after = mtimes(bundled.site)
+    rewritten = {name for name in after if after[name] != before.get(name)}
+    assert f"notes/{note.stem}/index.html" in rewritten
+    assert "An added sentence." in bundled.page(f"notes/{note.stem}")
+    untouched = [name for name in after if name.startswith("signals/") and name not in rewritten]
+    assert len(untouched) > len(rewritten), "most signal pages do not show that summary and are not rewritten"
+
+
+@pytest.mark.parametrize("change", ["edit", "rename", "delete", "add", "forces", "template"])
+def test_incremental_equals_cold(bundled: Project, tmp_path: Path, change: str) -> None:
+    notes = sorted(bundled.content.glob("*.md"))
+    if change == "edit":
+        text = notes[3].read_text(encoding="utf-8")
+        notes[3].write_text(text + "\n## Extra\n\nMore.\n", encoding="utf-8")
+    elif change == "rename":
+        notes[4].rename(notes[4].with_name("renamed-note.md"))
+    elif change == "delete":
+        notes[5].unlink()
+    elif change == "add":
+        shutil.copy(notes[6], bundled.content / "a-copy.md")
+    elif change == "forces":
+        forces = bundled.content / "forces.yaml"
+        forces.write_text(forces.read_text(encoding="utf-8").replace("description:", "description: Changed.", 1))
+    else:
+        templates = tmp_path / "templates"
+        shutil.copytree(ROOT / "templates", templates)
+        base = templates / "base.html"
+        base.write_text(base.read_text(encoding="utf-8").replace("built with signalkb", "built with care"))
+        (bundled.root / "site.yaml").write_text(f"templates_dir: {templates}\n", encoding="utf-8")
+    run = bundled.build()
+    assert run.status in (0, 1), run.err
+    cold = Project(tmp_path / "cold")
+    shutil.copytree(bundled.content, cold.content)
+    if change == "template":
+        shutil.copy(bundled.root / "site.yaml", cold.root / "site.yaml")
+    assert cold.build("--clean").status == run.status
+    assert tree(bundled.site) == tree(cold.site)
+
+
+def test_parallel_serial_cold_warm_builds_are_identical(tmp_path: Path) -> None:
+    """A generated knowledge base big enough for worker processes, built five ways."""
+    content = tmp_path / "content"
+    subprocess.run(
+        [sys.executable, str(shared_path(GEN)), "--notes", "300", "--out", str(content), "--flavor", "native"],
+        check=True,
+        stdout=subprocess.DEVNULL,
+    )
+    project = Project(tmp_path)
+    assert project.build("--clean", "--jobs", "1").status == 0
+    serial = tree(project.site)
+    assert len([name for name in serial if name.endswith(".html")]) > 1500, "enough pages for the worker pool"
+    assert project.build("--clean", "--jobs", "2").status == 0
+    assert tree(project.site) == serial
+    assert project.build("--jobs", "2").status == 0  # warm, nothing changed
+    assert tree(project.site) == serial
+    victim = sorted(content.glob("*.md"))[10]
+    original = victim.read_text(encoding="utf-8")
+    victim.write_text(original.replace("## Summary\n\n", "## Summary\n\nEdited. "), encoding="utf-8")
+    assert project.build("--jobs", "2").status == 0  # incremental
+    victim.write_text(original, encoding="utf-8")
+    assert project.build("--jobs", "2").status == 0  # and back
+    assert tree(project.site) == serial
+
+
+def test_deleting_the_cache_gives_the_same_site(bundled: Project) -> None:
+    before = tree(bundled.site)
+    for folder in bundled.root.glob(".signalkb-cache"):
+        shutil.rmtree(folder)
+    assert bundled.build().status == 0
+    assert tree(bundled.site) == before
+    assert not any(p.name.startswith(".site.") for p in bundled.root.iterdir() if p.is_dir() and os.name != "nt")

@@ -1,4 +1,4 @@
-"""One incremental mechanism for build and serve: incremental, warm, cold, serial and parallel builds give the same site."""
+"""One incremental mechanism: incremental, warm, cold, serial and parallel builds give the same site."""
 
 from __future__ import annotations
 

@@ -85,61 +85,83 @@ def _note_similarity(kb: KnowledgeBase) -> dict[str, dict[str, tuple[float, tupl
     return out
 
 
-def related_signals(kb: KnowledgeBase, limit: int = 5) -> dict[str, list[RelatedSignal]]:
-    """For each signal, the signals of other notes most related to it.
+class RelatedSignals:
+    """For each signal, the signals of other notes most related to it, computed when first asked for.
 
     Shared forces count most (rarer forces weigh more; in a force of more than FORCE_CAP signals only the
     NEIGHBOURS on each side count), then forces worded alike, then keywords and themes of the two notes.
+    The indexes are made once; each signal's list is computed on demand (in the worker that builds its page).
     """
-    windows = _windows(kb)
-    similar: dict[str, list[tuple[str, float]]] = defaultdict(list)
-    for pair in kb.similar_forces:
-        if not pair.distinct:
-            similar[pair.a].append((pair.b, pair.score))
-            similar[pair.b].append((pair.a, pair.score))
-    notes = _note_similarity(kb)
-    note_of = {s.id: s.note_id for s in kb.signals}
-    forces_of = {s.id: [link.force_id for link in s.forces] for s in kb.signals}
-    labels = {f.id: f.label for f in kb.forces}
-    out: dict[str, list[RelatedSignal]] = {}
-    for note in kb.notes:
-        mine = notes.get(note.id, {})
-        near = heapq.nsmallest(RELATED_NOTES, mine.items(), key=lambda kv: (-kv[1][0], kv[0]))
-        nearby = [other for other_note, _ in near for other in kb.notes_by_id[other_note].signal_ids]
-        for sid in note.signal_ids:
-            row: dict[str, float] = dict.fromkeys(nearby, 0.0)
-            own = forces_of[sid]
-            for fid in own:
-                found = windows.get(fid)
-                if found is None:
-                    continue
-                weight, members, position = found
-                if len(members) > FORCE_CAP:
-                    i = position[sid]
-                    members = members[max(0, i - NEIGHBOURS) : i + NEIGHBOURS + 1]
-                get = row.get
-                for other in members:
-                    row[other] = get(other, 0.0) + weight
-                for like, score in similar.get(fid, ())[:2]:
-                    entry = windows.get(like)
-                    if entry is not None:
-                        extra = 0.5 * score * weight
-                        for other in entry[1][:5]:
-                            row[other] = get(other, 0.0) + extra
-            scored = []
-            for other, score in row.items():
-                other_note = note_of[other]
-                if other_note != note.id:
-                    terms = mine.get(other_note)
-                    scored.append((-(score + terms[0]) if terms else -score, other))
-            scored.sort()
-            out[sid] = [
-                RelatedSignal(
-                    other, round(-score, 3), _reasons(labels, own, forces_of[other], note_of[other], mine, similar)
-                )
-                for score, other in scored[:limit]
-            ]
-    return out
+
+    def __init__(self, kb: KnowledgeBase, limit: int = 5) -> None:
+        self.kb = kb
+        self.limit = limit
+        self.windows = _windows(kb)
+        self.similar: dict[str, list[tuple[str, float]]] = defaultdict(list)
+        for pair in kb.similar_forces:
+            if not pair.distinct:
+                self.similar[pair.a].append((pair.b, pair.score))
+                self.similar[pair.b].append((pair.a, pair.score))
+        self.notes = _note_similarity(kb)
+        self.note_of = {s.id: s.note_id for s in kb.signals}
+        self.forces_of = {s.id: [link.force_id for link in s.forces] for s in kb.signals}
+        self.labels = {f.id: f.label for f in kb.forces}
+        self._nearby: dict[str, list[str]] = {}
+
+    def _near(self, note_id: str) -> list[str]:
+        found = self._nearby.get(note_id)
+        if found is None:
+            mine = self.notes.get(note_id, {})
+            near = heapq.nsmallest(RELATED_NOTES, mine.items(), key=lambda kv: (-kv[1][0], kv[0]))
+            found = [other for other_note, _ in near for other in self.kb.notes_by_id[other_note].signal_ids]
+            self._nearby[note_id] = found
+        return found
+
+    def of(self, sid: str) -> list[RelatedSignal]:
+        """The most related signals of other notes, best first."""
+        note_id = self.note_of[sid]
+        mine = self.notes.get(note_id, {})
+        row: dict[str, float] = dict.fromkeys(self._near(note_id), 0.0)
+        own = self.forces_of[sid]
+        windows, similar = self.windows, self.similar
+        get = row.get
+        for fid in own:
+            found = windows.get(fid)
+            if found is None:
+                continue
+            weight, members, position = found
+            if len(members) > FORCE_CAP:
+                i = position[sid]
+                members = members[max(0, i - NEIGHBOURS) : i + NEIGHBOURS + 1]
+            for other in members:
+                row[other] = get(other, 0.0) + weight
+            for like, score in similar.get(fid, ())[:2]:
+                entry = windows.get(like)
+                if entry is not None:
+                    extra = 0.5 * score * weight
+                    for other in entry[1][:5]:
+                        row[other] = get(other, 0.0) + extra
+        scored = []
+        for other, score in row.items():
+            other_note = self.note_of[other]
+            if other_note != note_id:
+                terms = mine.get(other_note)
+                scored.append((-(score + terms[0]) if terms else -score, other))
+        best = heapq.nsmallest(self.limit, scored)
+        return [
+            RelatedSignal(
+                other,
+                round(-score, 3),
+                _reasons(self.labels, own, self.forces_of[other], self.note_of[other], mine, similar),
+            )
+            for score, other in best
+        ]
+
+
+def related_signals(kb: KnowledgeBase, limit: int = 5) -> dict[str, list[RelatedSignal]]:
+    """Every signal's most related signals (see RelatedSignals)."""
+    index = RelatedSignals(kb, limit)
+    return {s.id: index.of(s.id) for s in kb.signals}
 
 
 def _reasons(

@@ -18,6 +18,8 @@ from markdown_it.token import Token
 
 # Characters that may start Markdown syntax or an entity; text without them renders as itself.
 _SPECIAL = re.compile(r"[\\`*_\[\]<>&!~|#]|^\s*(?:[-+=>]|\d+[.)])|\s{2,}$|^ {4}|\t", re.MULTILINE)
+_INLINE_SPECIAL = re.compile(r"[\\`*_\[\]<>&!~\n]")
+"""The same for one line of inline Markdown: block syntax (list markers, headings) means nothing there."""
 _SAFE_SCHEMES = frozenset({"http", "https", "mailto", "ftp", "ftps"})
 
 
@@ -38,6 +40,10 @@ def _is_plain(text: str) -> bool:
     return _SPECIAL.search(text) is None
 
 
+def _is_plain_inline(text: str) -> bool:
+    return _INLINE_SPECIAL.search(text) is None
+
+
 def render_block(source: str) -> str:
     """Render block Markdown (paragraphs, lists, tables, code) to safe HTML (a plain `str`; views mark it safe)."""
     text = source.strip("\n")
@@ -55,7 +61,7 @@ def render_block(source: str) -> str:
 def render_inline(source: str) -> str:
     """Render one line of inline Markdown (a table cell, a list item) to safe HTML (a plain `str`)."""
     text = source.strip()
-    if _is_plain(text):
+    if _is_plain_inline(text):
         return escape(text)
     return str(_md().renderInline(text))
 
@@ -77,7 +83,7 @@ def _plain(tokens: list[Token]) -> str:
 def inline_plain(source: str) -> str:
     """The text of inline Markdown with the markup removed (`*very* \\| good` → `very | good`)."""
     text = source.strip()
-    if _is_plain(text):
+    if _is_plain_inline(text):
         return text
     return "".join(_plain(tok.children or []) for tok in _md().parseInline(text)).strip()
 

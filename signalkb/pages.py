@@ -11,7 +11,7 @@ from functools import partial
 
 from . import urls
 from .config import SiteConfig
-from .force_analytics import RelatedSignal, related_signals
+from .force_analytics import RelatedSignals
 from .model import COLUMN_LABELS, COLUMNS, KnowledgeBase, Note, Signal
 from .pages_forces import ForcePages
 from .pages_terms import term_pages
@@ -31,7 +31,7 @@ class _Planner:
         self.config = config
         self.refs = Refs(kb)
         self.no_force = [s.id for s in kb.signals if not s.forces]
-        self.related: dict[str, list[RelatedSignal]] = related_signals(kb, RELATED_LIMIT)
+        self.related = RelatedSignals(kb, RELATED_LIMIT)
         self.similar: dict[str, list[tuple[str, float]]] = {}
         for pair in kb.similar_forces:
             if not pair.distinct:
@@ -207,9 +207,7 @@ class _Planner:
             note=linked(self.refs.notes[note.id], root) | {"source": note.parsed.source, "anchor": signal.id},
             forces=self._force_blocks(signal, root),
             related_forces=self._related_forces(signal, root),
-            most_related=[
-                self.item(r.id, root) | {"reasons": list(r.reasons)} for r in self.related.get(signal.id, [])
-            ],
+            most_related=[self.item(r.id, root) | {"reasons": list(r.reasons)} for r in self.related.of(signal.id)],
             previous=linked(self.refs.signals[ids[position - 1]], root) if position > 0 else None,
             next=linked(self.refs.signals[ids[position + 1]], root) if position + 1 < len(ids) else None,
         )

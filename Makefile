@@ -4,7 +4,7 @@ VENV := .venv
 PY := $(VENV)/bin/python
 STAMP := $(VENV)/.installed
 
-.PHONY: site test serve check lint format types clean bench golden
+.PHONY: site test serve check lint format types clean bench golden fuzz hardening
 
 $(STAMP): pyproject.toml
 	@test -x $(PY) || $(PYTHON) -m venv $(VENV)
@@ -23,6 +23,13 @@ check: $(STAMP)  ## format check, lint, types, tests
 	$(PY) -m ruff check signalkb tests bench build.py
 	$(PY) -m mypy
 	$(PY) -m pytest
+
+fuzz: $(STAMP)  ## property tests with the long `fuzz` hypothesis profile (2,000 examples each; FUZZ_EXAMPLES=N for more)
+	HYPOTHESIS_PROFILE=fuzz $(PY) -m pytest -q tests/test_fuzz.py tests/test_slugs.py tests/test_urls.py \
+		tests/test_table.py tests/test_concepts.py
+
+hardening: fuzz  ## also: 8 builds of 2,000 notes killed at random moments, and the preview under load for 30 s
+	FAULT_KILLS=8 LOAD_SECONDS=30 $(PY) -m pytest -q -s tests/test_faults.py tests/test_serve_load.py
 
 format: $(STAMP)
 	$(PY) -m ruff format signalkb tests bench build.py

@@ -99,6 +99,9 @@ def load_state(folder: Path, version: str) -> CacheState:
     if pages is not None and isinstance(pages[1], tuple) and len(pages[1]) == 3:
         state.pages, state.templates, state.site_id = pages[1]
     state.notes_changed = False
+    for stale in folder.glob(".state-*"):  # temp files of a build killed while it wrote the cache
+        with contextlib.suppress(OSError):
+            stale.unlink()
     return state
 
 

@@ -231,6 +231,26 @@ def cell_evidence(cells: Iterable[str], evidence: Evidence | None = None, *, who
 
 
 @dataclass(frozen=True)
+class CellSet:
+    """A set of case-folded cells kept in layers (the knowledge base's, then a table's own): a model learned on
+    top of another shares the other's sets instead of copying them, which would cost time growing with the
+    size of the knowledge base for every row of every export."""
+
+    layers: tuple[frozenset[str], ...] = ()
+
+    def __contains__(self, text: object) -> bool:
+        return any(text in layer for layer in self.layers)
+
+    def __bool__(self) -> bool:
+        return any(self.layers)
+
+    def with_layer(self, cells: Iterable[str]) -> CellSet:
+        """This set and `cells`."""
+        layer = frozenset(cells)
+        return CellSet((layer, *self.layers)) if layer else self
+
+
+@dataclass(frozen=True)
 class ColumnModel:
     """What the cells of one column look like: words per cell (log scale), first words, and whole cells seen."""
 
@@ -240,7 +260,7 @@ class ColumnModel:
     first_words: tuple[Mapping[str, float], ...] = ()
     """Share of this column among the cells that start with a word (0..1), for words seen often enough; the
     first layer that knows a word is right (a note's own table before the knowledge base)."""
-    cells: frozenset[str] = frozenset()
+    cells: CellSet = CellSet()
     """Case-folded cells seen in this column."""
 
     def first_share(self, word: str) -> float | None:
@@ -288,7 +308,7 @@ def learn_columns(
                 known = model.first_share(word)
                 learned[word] = share if known is None else (known + share) / 2
         layers = (learned, *model.first_words) if learned else model.first_words
-        out.append(ColumnModel(mean, max(math.sqrt(var), 0.3), layers, model.cells | seen[i]))
+        out.append(ColumnModel(mean, max(math.sqrt(var), 0.3), layers, model.cells.with_layer(seen[i])))
     return out
 
 

@@ -8,6 +8,7 @@ from typing import Any
 
 import yaml
 
+from . import yamlsafe
 from .diagnostics import Diagnostic, SourceLocation, error, warning
 
 PACKAGE_ROOT = Path(__file__).resolve().parent.parent
@@ -25,7 +26,11 @@ class SiteConfig:
     language: str = "en"
     """The `lang` of every page."""
     base_url: str | None = None
-    """The published address (`https://user.github.io/repo/`); optional, links are relative anyway."""
+    """The published address (`https://user.github.io/repo/`), ending with `/`; needed for canonical links,
+    sitemap.xml, feeds and absolute links in 404.html. Links between pages stay relative either way."""
+    cname: str | None = None
+    """The custom domain written to `CNAME`; unset: base_url's host when it is not `*.github.io` and the site is
+    at the root of its domain; empty: no CNAME file."""
     content_dir: Path = Path("content")
     """The knowledge base: notes, `forces.yaml`."""
     out_dir: Path = Path("site")
@@ -54,8 +59,8 @@ def load_config(path: Path | None, overrides: dict[str, Any] | None = None) -> t
         base = path.resolve().parent
         display = str(path)
         try:
-            data = yaml.load(path.read_text(encoding="utf-8-sig"), Loader=yaml.SafeLoader)
-        except (yaml.YAMLError, UnicodeDecodeError, OSError) as exc:
+            data = yamlsafe.load(path.read_text(encoding="utf-8-sig"))
+        except (yaml.YAMLError, yamlsafe.TooLarge, UnicodeDecodeError, OSError) as exc:
             mark = getattr(exc, "problem_mark", None)
             line = mark.line + 1 if mark is not None else None
             return SiteConfig(), [
@@ -74,6 +79,8 @@ def load_config(path: Path | None, overrides: dict[str, Any] | None = None) -> t
                     warning(f"unknown setting `{key}` is ignored", where, f"known settings: {', '.join(KEYS)}")
                 )
                 continue
+            if value is None:
+                continue  # `title:` with no value keeps the default, never the text "None"
             if key in _INT_KEYS:
                 if not isinstance(value, int) or isinstance(value, bool) or value < 0:
                     diagnostics.append(error(f"`{key}` must be a whole number ≥ 0", where))
@@ -85,6 +92,10 @@ def load_config(path: Path | None, overrides: dict[str, Any] | None = None) -> t
     for key, value in (overrides or {}).items():
         if value is not None:
             values[key] = (Path.cwd() / value) if key in _PATH_KEYS else value
+    problem = _base_url_problem(values.get("base_url"))
+    if problem:
+        diagnostics.append(error(problem, None, "set base_url in site.yaml or pass --base-url"))
+        values.pop("base_url")
     config = replace(SiteConfig(), **values)
     config = replace(
         config,
@@ -95,6 +106,16 @@ def load_config(path: Path | None, overrides: dict[str, Any] | None = None) -> t
         base_url=_normal_base_url(config.base_url),
     )
     return config, diagnostics
+
+
+def _base_url_problem(url: object) -> str | None:
+    if not url or not isinstance(url, str):
+        return None
+    scheme, _, rest = url.partition("://")
+    host = rest.split("/", 1)[0]
+    if scheme not in ("http", "https") or not host or any(c in url for c in ' \t\n"<>?#'):
+        return f"base_url {url!r} is not an absolute http(s) address such as https://user.github.io/repo/"
+    return None
 
 
 def _normal_base_url(url: str | None) -> str | None:

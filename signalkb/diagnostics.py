@@ -3,8 +3,17 @@
 from __future__ import annotations
 
 import enum
+import re
 from collections.abc import Iterable
 from dataclasses import dataclass
+
+MAX_MESSAGE = 2000
+"""Longest message printed whole; longer ones (an enormous cell quoted) are cut in the middle."""
+_CONTROL = re.compile(r"[\x00-\x1f\x7f-\x9f\u2028\u2029]")
+
+
+def _escape(match: re.Match[str]) -> str:
+    return match.group().encode("unicode_escape").decode("ascii")
 
 
 class Severity(enum.StrEnum):
@@ -36,10 +45,17 @@ class Diagnostic:
     """How to fix it, appended to the message after a semicolon."""
 
     def format(self) -> str:
-        """Return the one-line form printed on stderr."""
+        """Return the one-line form printed on stderr.
+
+        Control characters (a note's text may hold terminal escape sequences or line breaks) are shown as
+        escapes, and a message longer than MAX_MESSAGE characters (an enormous cell quoted) loses its middle.
+        """
         text = self.message if self.hint is None else f"{self.message}; {self.hint}"
+        if len(text) > MAX_MESSAGE:
+            cut = len(text) - MAX_MESSAGE
+            text = f"{text[: MAX_MESSAGE - 300]} … ({cut} characters left out) … {text[-300:]}"
         prefix = "signalkb" if self.location is None else str(self.location)
-        return f"{prefix}: {self.severity.value}: {text}"
+        return _CONTROL.sub(_escape, f"{prefix}: {self.severity.value}: {text}")
 
     @property
     def is_error(self) -> bool:

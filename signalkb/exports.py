@@ -1,12 +1,34 @@
-"""Machine-readable outputs: `signals.json` (FORMAT.md §5, plus the force taxonomy, matches, keywords and themes)."""
+"""Machine-readable outputs: `signals.json` (FORMAT.md §5, plus the force taxonomy, matches, keywords and themes),
+`signals.csv` (one row per signal, for spreadsheets) and each signal's `index.json`."""
 
 from __future__ import annotations
 
+import csv
+import io
 import json
 from typing import Any
 
 from . import urls
-from .model import KnowledgeBase, Term
+from .model import COLUMNS, KnowledgeBase, Signal, Term
+
+CSV_COLUMNS = (
+    "id",
+    "url",
+    "signal",
+    "change",
+    "horizon",
+    "driving_force",
+    "forces",
+    "force_labels",
+    "note",
+    "note_title",
+    "note_date",
+    "note_url",
+    "source",
+    "row",
+)
+"""The columns of signals.csv; the notes' extra table columns follow, in order of first appearance."""
+_FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
 
 
 def _term(term: Term, url: str) -> dict[str, Any]:
@@ -70,5 +92,72 @@ def signals_json(kb: KnowledgeBase) -> bytes:
         "keywords": [_term(t, urls.keyword(t.id)) for t in kb.keywords],
         "themes": [_term(t, urls.theme(t.id)) for t in kb.themes],
         "categories": list(kb.categories),
+    }
+    return (json.dumps(data, ensure_ascii=False) + "\n").encode("utf-8")
+
+
+def csv_cell(value: str) -> str:
+    """A cell that a spreadsheet never runs as a formula: text starting with = + - @ tab or CR gets a leading `'`."""
+    return "'" + value if value.startswith(_FORMULA_START) else value
+
+
+def _link(base_url: str | None, url: str) -> str:
+    return base_url + url if base_url else url
+
+
+def signals_csv(kb: KnowledgeBase, base_url: str | None) -> bytes:
+    """Every signal as a CSV row (UTF-8 with a byte-order mark, for spreadsheets); absolute URLs with base_url."""
+    extra = list(dict.fromkeys(name for s in kb.signals for name, _ in s.extra))
+    out = io.StringIO()
+    writer = csv.writer(out, lineterminator="\n")
+    writer.writerow([*CSV_COLUMNS, *extra])
+    forces = kb.forces_by_id
+    for s in kb.signals:
+        note = kb.notes_by_id[s.note_id]
+        cells = dict(s.extra)
+        row = [
+            s.id,
+            _link(base_url, urls.signal(s.id)),
+            *(s.cells[c].text for c in COLUMNS),
+            "; ".join(link.force_id for link in s.forces),
+            "; ".join(forces[link.force_id].label for link in s.forces),
+            note.id,
+            note.title,
+            note.date.isoformat() if note.date else "",
+            _link(base_url, urls.note(note.id)),
+            note.parsed.source or "",
+            str(s.row),
+            *(cells[name].text if name in cells else "" for name in extra),
+        ]
+        writer.writerow([csv_cell(value) for value in row])
+    return ("\ufeff" + out.getvalue()).encode("utf-8")
+
+
+def signal_record(kb: KnowledgeBase, signal: Signal, base_url: str | None) -> bytes:
+    """One signal as its small `index.json`: site-relative URLs, and its absolute `permalink` with base_url."""
+    note = kb.notes_by_id[signal.note_id]
+    forces = kb.forces_by_id
+    url = urls.signal(signal.id)
+    data = {
+        "id": signal.id,
+        "url": url,
+        "permalink": base_url + url if base_url else None,
+        "signal": signal.cells["signal"].text,
+        "change": signal.cells["change"].text,
+        "horizon": signal.cells["horizon"].text,
+        "driving_force": signal.cells["driving_force"].text,
+        "forces": [
+            {"id": link.force_id, "label": forces[link.force_id].label, "url": urls.force(link.force_id)}
+            for link in signal.forces
+        ],
+        "extra": {name: cell.text for name, cell in signal.extra},
+        "row": signal.row,
+        "note": {
+            "id": note.id,
+            "title": note.title,
+            "date": note.date.isoformat() if note.date else None,
+            "url": urls.note(note.id),
+            "source": note.parsed.source,
+        },
     }
     return (json.dumps(data, ensure_ascii=False) + "\n").encode("utf-8")

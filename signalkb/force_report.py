@@ -14,6 +14,7 @@ from dataclasses import dataclass, field
 import yaml
 from rapidfuzz import fuzz, process
 
+from . import yamlsafe
 from .model import Force, KnowledgeBase
 from .similar import misspelt, near_duplicate_groups
 from .slugs import name_key
@@ -88,9 +89,17 @@ def make_report(kb: KnowledgeBase) -> ForceReport:
     return report
 
 
+def _reads_back(text: str) -> bool:
+    """True when `k: text` is YAML for the string `text` (not a date, number, or an invalid value)."""
+    try:
+        return bool(yamlsafe.load(f"k: {text}") == {"k": text})
+    except (yaml.YAMLError, ValueError):
+        return False
+
+
 def _yaml(text: str) -> str:
     """`text` as a YAML scalar: plain when safe, else double-quoted with escapes."""
-    if _PLAIN_YAML.match(text) and not text.endswith(" ") and yaml.safe_load(f"k: {text}") == {"k": text}:
+    if _PLAIN_YAML.match(text) and not text.endswith(" ") and _reads_back(text):
         return text
     quoted = json.dumps(text, ensure_ascii=False)
     return "".join(ch if ch.isprintable() else f"\\U{ord(ch):08x}" for ch in quoted)

@@ -48,7 +48,7 @@ def _table(rows: Sequence[RawRow]) -> list[str]:
 
 def export_markdown(note: ParsedNote) -> str:
     """A note as a native Markdown note (FORMAT.md §1) that the Markdown reader reads back to the same note."""
-    title = markdown_source(note.title)
+    title = markdown_source(note.title).replace("#", "\\#")  # a trailing " #" would close the heading
     if note.date is not None:
         lines = [f"# __{title}__, from ([{note.date:%Y%m%d}]({note.issue or ''}).)", ""]
     else:

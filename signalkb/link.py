@@ -14,7 +14,10 @@ from .diagnostics import Diagnostic, SourceLocation, warning
 from .forces import ForceResolver, Taxonomy, phrase_label, split_phrases
 from .link_forces import KeyedForce, near_duplicate_warnings, similar_forces
 from .model import Force, ForceLink, ForcePair, KnowledgeBase, Note, ParsedNote, RawRow, Signal
-from .slugs import SlugAllocator, is_windows_reserved, name_key, short_hash, slugify
+from .permalink_forces import ForceCandidate
+from .permalink_match import Permalinks
+from .permalinks import Ledger
+from .slugs import is_windows_reserved, name_key, short_hash, slugify
 from .terms import build_terms, term_ids
 
 _FILE_ID = re.compile(r"^[a-z0-9][a-z0-9_-]{0,79}$")
@@ -36,25 +39,21 @@ def _wanted_note_id(note: ParsedNote) -> str:
     return stem if _FILE_ID.match(stem) and not is_windows_reserved(stem) else slugify(stem)
 
 
-def assign_note_ids(notes: Sequence[ParsedNote]) -> tuple[list[str], list[Diagnostic]]:
-    """Ids in the order of `notes` (sorted by path): the file id, else a slug; collisions get `-2`, warned."""
-    diagnostics: list[Diagnostic] = []
-    allocator = SlugAllocator()
-    owners: dict[str, str] = {}
-    ids: list[str] = []
-    for note in notes:
-        wanted = _wanted_note_id(note)
-        got = allocator.claim(wanted)
-        if got != wanted:
-            diagnostics.append(
-                warning(
-                    f"note id {wanted!r} is already used by {owners[wanted]}; this note gets {got!r}",
-                    SourceLocation(note.display_path, note.title_line),
-                    "rename the file or set a distinct `id:` in front matter",
-                )
+def assign_note_ids(notes: Sequence[ParsedNote], book: Permalinks | None = None) -> tuple[list[str], list[Diagnostic]]:
+    """Ids in the order of `notes` (by path): published ids kept, else the file id or a slug; `-2` on collision."""
+    book = book or Permalinks(Ledger())
+    wanted = [_wanted_note_id(note) for note in notes]
+    ids, diagnostics, collisions = book.note_ids(notes, wanted)
+    for index, holder in sorted(collisions.items()):
+        note = notes[index]
+        diagnostics.append(
+            warning(
+                f"note id {wanted[index]!r} is already used by {notes[holder].display_path}; "
+                f"this note gets {ids[index]!r}",
+                SourceLocation(note.display_path, note.title_line),
+                "rename the file or set a distinct `id:` in front matter",
             )
-        owners.setdefault(wanted, note.display_path)
-        ids.append(got)
+        )
     by_title: dict[str, str] = {}
     for note in notes:
         key = name_key(note.title)
@@ -100,24 +99,28 @@ def _closest(
     return tuple(linked), tuple(unlinked), diagnostics
 
 
-def _signal_ids(note_id: str, note: ParsedNote) -> list[str]:
+def _wanted_signal_ids(note_id: str, note: ParsedNote) -> list[str]:
+    """The id each row of a note would get when new: the slug of its text and a tag of its note."""
     tag = short_hash(note_id, 4)
-    allocator = SlugAllocator()
     out = []
     for row_number, row in enumerate(note.rows, 1):
         text = row.cells["signal"].text
         base = slugify(text, SIGNAL_SLUG_LENGTH) if name_key(text) else f"signal-{row_number}"
-        out.append(allocator.claim(f"{base}-{tag}"))
+        out.append(f"{base}-{tag}")
     return out
 
 
 def build_knowledge_base(
-    parsed: Sequence[ParsedNote], taxonomy: Taxonomy, resolver: ForceResolver | None = None
+    parsed: Sequence[ParsedNote],
+    taxonomy: Taxonomy,
+    resolver: ForceResolver | None = None,
+    ledger: Ledger | None = None,
 ) -> tuple[KnowledgeBase, list[Diagnostic]]:
-    """Give ids, link Closest lists and forces, and index signals by force, keyword and theme."""
+    """Give ids (keeping published ones), link Closest lists and forces, index signals; `kb.ledger` is updated."""
     resolver = resolver or ForceResolver(taxonomy)
+    book = Permalinks(ledger or Ledger())
     by_path = sorted(parsed, key=lambda n: n.path)
-    note_ids, diagnostics = assign_note_ids(by_path)
+    note_ids, diagnostics = assign_note_ids(by_path, book)
     ids: dict[str, str] = {}
     titles: dict[str, str] = {}
     for note, note_id in zip(by_path, note_ids, strict=True):
@@ -129,12 +132,13 @@ def build_knowledge_base(
     rows: list[tuple[ParsedNote, str, int, RawRow, str, list[str]]] = []
     uses: dict[str, int] = defaultdict(int)
     notes: list[Note] = []
-    for note, note_id in zip(by_path, note_ids, strict=True):
+    pairs_by_path = list(zip(note_ids, by_path, strict=True))
+    all_signal_ids = book.signal_ids(pairs_by_path, [_wanted_signal_ids(i, n) for i, n in pairs_by_path])
+    for (note_id, note), signal_ids in zip(pairs_by_path, all_signal_ids, strict=True):
         closest, unlinked, problems = _closest(note, note_id, ids, titles)
         diagnostics.extend(problems)
-        signal_ids = _signal_ids(note_id, note)
         for row_number, (row, signal_id) in enumerate(zip(note.rows, signal_ids, strict=True), 1):
-            if not row.cells["signal"].text:
+            if not name_key(row.cells["signal"].text):  # empty, or only punctuation and invisible characters
                 diagnostics.append(warning("signal cell is empty", row.loc, "write the signal in the first column"))
             cell_phrases = split_phrases(row.cells["driving_force"].text)
             if not cell_phrases:
@@ -170,7 +174,8 @@ def build_knowledge_base(
         )
 
     notes.sort(key=note_sort_key)
-    keyed = _forces(notes, signals, wordings, taxonomy)
+    keyed, problems = _forces(notes, signals, wordings, taxonomy, book)
+    diagnostics.extend(problems)
     final_ids = {f.key: f.force.id for f in keyed}
     linked_signals = {sid: _with_force_ids(signal, final_ids) for sid, signal in signals.items()}
     ordered_signals = tuple(linked_signals[sid] for note in notes for sid in note.signal_ids)
@@ -194,6 +199,7 @@ def build_knowledge_base(
         themes=tuple(themes),
         similar_forces=tuple(pairs),
         categories=taxonomy.categories,
+        ledger=book.ledger(),
     )
     diagnostics.extend(near_duplicate_warnings(kb))
     return kb, diagnostics
@@ -227,7 +233,8 @@ def _forces(
     signals: dict[str, Signal],
     wordings: dict[str, list[tuple[str, str]]],
     taxonomy: Taxonomy,
-) -> list[KeyedForce]:
+    book: Permalinks,
+) -> tuple[list[KeyedForce], list[Diagnostic]]:
     """Force objects for every declared force and every force found in the notes, most shared first."""
     members: dict[str, list[str]] = defaultdict(list)
     for note in notes:
@@ -235,17 +242,26 @@ def _forces(
             for link in signals[sid].forces:
                 members[link.force_id].append(sid)
     declared = {f.id: f for f in taxonomy.forces}
-    allocator = SlugAllocator(set(declared))
     children: dict[str, list[str]] = defaultdict(list)
     for force_def in taxonomy.forces:
         if force_def.parent:
             children[force_def.parent].append(force_def.id)
-    out: list[KeyedForce] = []
-    for key in sorted(set(members) | set(declared)):
-        sids = members.get(key, [])
-        note_ids = tuple(dict.fromkeys(signals[s].note_id for s in sids))
+    keys = sorted(set(members) | set(declared))
+    candidates: list[ForceCandidate] = []
+    for key in keys:
         texts = wordings.get(key, [])
         distinct = tuple(dict.fromkeys(text for text, _ in texts))
+        if key in declared:
+            d = declared[key]
+            candidates.append(ForceCandidate(key, d.label, (d.label, *d.aliases, *distinct), d.id, d.line))
+        else:
+            candidates.append(ForceCandidate(key, _label(texts), distinct))
+    force_ids, diagnostics = book.force_ids(candidates, taxonomy.path)
+    out: list[KeyedForce] = []
+    for key, candidate, force_id in zip(keys, candidates, force_ids, strict=True):
+        sids = members.get(key, [])
+        note_ids = tuple(dict.fromkeys(signals[s].note_id for s in sids))
+        distinct = tuple(dict.fromkeys(text for text, _ in wordings.get(key, [])))
         if key in declared:
             d = declared[key]
             force = Force(
@@ -262,8 +278,7 @@ def _forces(
                 distinct,
             )
         else:
-            label = _label(texts)
-            force = Force(allocator.claim(slugify(label)), label, tuple(sids), note_ids, phrases=distinct)
+            force = Force(force_id, candidate.label, tuple(sids), note_ids, phrases=distinct)
         out.append(KeyedForce(key, force))
     out.sort(key=lambda k: (-len(k.force.signal_ids), -len(k.force.note_ids), k.force.label.casefold(), k.force.id))
-    return out
+    return out, diagnostics

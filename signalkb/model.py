@@ -7,6 +7,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 
 from .diagnostics import SourceLocation
+from .permalinks import Ledger
 
 COLUMNS: tuple[str, ...] = ("signal", "change", "horizon", "driving_force")
 """The four canonical columns of a signal table, in display order."""
@@ -217,3 +218,5 @@ class KnowledgeBase:
     """Pairs of forces worded alike that were not merged, most similar first."""
     categories: tuple[str, ...] = ()
     """The taxonomy's categories, in its order."""
+    ledger: Ledger = field(default_factory=Ledger)
+    """The permalink ledger updated with this knowledge base: every published id, live, moved or removed."""

@@ -14,8 +14,9 @@ from .config import SiteConfig
 from .force_analytics import RelatedSignals
 from .model import COLUMN_LABELS, COLUMNS, KnowledgeBase, Note, Signal
 from .pages_forces import ForcePages
+from .pages_publish import cite, publish_pages
 from .pages_terms import term_pages
-from .views import HOW_LABELS, PageSpec, Refs, Shared, View, base_view, item, linked, note_date, safe
+from .views import HOW_LABELS, PageSpec, RawFile, Refs, Shared, View, base_view, item, linked, note_date, safe
 
 __all__ = ["HOW_LABELS", "PageSpec", "plan_pages"]
 
@@ -51,7 +52,7 @@ class _Planner:
     def base(self, url: str, title: str, description: str, kind: str) -> View:
         return base_view(self.config, url, title, description, kind)
 
-    def plan(self) -> list[Callable[[], PageSpec]]:
+    def plan(self) -> list[Callable[[], PageSpec | RawFile]]:
         """Every page as a function that builds its spec, in a fixed order."""
         signals = self.kb.signals_by_id
         return [
@@ -67,6 +68,7 @@ class _Planner:
             ),
             *self.force_pages.plan(),
             *term_pages(self.kb, self.config, self.refs),
+            *publish_pages(self.kb, self.config),
         ]
 
     def home(self) -> PageSpec:
@@ -99,6 +101,7 @@ class _Planner:
         url = urls.SIGNALS
         view = self.base(url, "Signals", f"All {len(self.kb.signals)} signals, by note, newest first.", "signal-index")
         view["signals"] = [linked(self.refs.signals[s.id], view["root"]) for s in self.kb.signals]
+        view["downloads"] = {"csv": view["root"] + urls.SIGNALS_CSV, "json": view["root"] + urls.SIGNALS_JSON}
         return PageSpec(url, "signal_index.html", view)
 
     def note_page(self, note: Note) -> PageSpec:
@@ -210,12 +213,13 @@ class _Planner:
             most_related=[self.item(r.id, root) | {"reasons": list(r.reasons)} for r in self.related.of(signal.id)],
             previous=linked(self.refs.signals[ids[position - 1]], root) if position > 0 else None,
             next=linked(self.refs.signals[ids[position + 1]], root) if position + 1 < len(ids) else None,
+            cite=cite(self.config, url, root, text, note),
         )
         return PageSpec(url, "signal.html", view)
 
 
-def plan_pages(kb: KnowledgeBase, config: SiteConfig) -> list[Callable[[], PageSpec]]:
-    """Every HTML page of the site, in a fixed order, as functions that build each page's spec.
+def plan_pages(kb: KnowledgeBase, config: SiteConfig) -> list[Callable[[], PageSpec | RawFile]]:
+    """Every page of the site (and the raw files made with them), in a fixed order, as functions that build each.
 
     Building a spec is deferred so that worker processes can each build and render their share.
     """

@@ -16,18 +16,21 @@ from contextlib import AbstractContextManager, contextmanager, nullcontext
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from . import cache, exports, readers, urls
+from . import cache, exports, feeds, readers, urls
 from .config import SiteConfig
-from .diagnostics import Diagnostic, SourceLocation, error, has_errors, sort_key
+from .diagnostics import Diagnostic, SourceLocation, error, has_errors, sort_key, warning
 from .forces import ForceResolver, Taxonomy, parse_taxonomy
 from .link import build_knowledge_base
 from .model import KnowledgeBase, ParsedNote
 from .pages import plan_pages
-from .publish import OutputRefused, Staging, site_id
+from .permalinks import Ledger, format_ledger, parse_ledger
+from .publish import OutputRefused, Staging, site_id, write_atomic
 from .sources import SourceFile, discover, read_optional
 from .workers import RenderJob, fingerprint, render_all
 
 FORCES_FILE = "forces.yaml"
+PERMALINKS_FILE = "permalinks.json"
+"""The permalink ledger in the content folder: the only file a build writes there (README, URL permanence)."""
 POOL_THRESHOLD = 1500
 """Fewer pages to render than this are rendered in-process (starting workers costs more)."""
 
@@ -118,6 +121,7 @@ def load(config: SiteConfig, report: BuildReport, state: cache.CacheState | None
         if text is not None:
             taxonomy, problems = parse_taxonomy(text, taxonomy.path)
             report.diagnostics.extend(problems)
+        ledger = _read_ledger(config, root, report)
     if not sources and not has_errors(report.diagnostics):
         report.diagnostics.append(
             error(
@@ -128,10 +132,37 @@ def load(config: SiteConfig, report: BuildReport, state: cache.CacheState | None
         )
         return None
     with _timed(report, "link"):
-        kb, problems = build_knowledge_base(parsed, taxonomy, ForceResolver(taxonomy))
+        kb, problems = build_knowledge_base(parsed, taxonomy, ForceResolver(taxonomy), ledger)
         report.diagnostics.extend(problems)
     report.notes, report.signals, report.forces = len(kb.notes), len(kb.signals), len(kb.forces)
     return kb
+
+
+def _read_ledger(config: SiteConfig, root: str, report: BuildReport) -> Ledger:
+    display = f"{root}/{PERMALINKS_FILE}"
+    text, problems = read_optional(config.content_dir / PERMALINKS_FILE, display)
+    report.diagnostics.extend(problems)
+    if text is None:
+        return Ledger()
+    ledger, problems = parse_ledger(text, display)
+    report.diagnostics.extend(problems)
+    return ledger
+
+
+def _record_ledger(config: SiteConfig, kb: KnowledgeBase, report: BuildReport) -> None:
+    """Write the updated permalink ledger into the content folder, atomically, when it changed."""
+    if not kb.ledger.changed:
+        return
+    try:
+        write_atomic(config.content_dir / PERMALINKS_FILE, format_ledger(kb.ledger).encode("utf-8"))
+    except OSError as exc:
+        report.diagnostics.append(
+            warning(
+                f"could not record published URLs in {PERMALINKS_FILE}: {exc}",
+                SourceLocation(_display_root(config)),
+                "check the content folder's permissions; until then moved and removed URLs are not remembered",
+            )
+        )
 
 
 def build(
@@ -143,12 +174,15 @@ def build(
     jobs: int | None = None,
     progress: Callable[[int], None] | None = None,
     publish_lock: AbstractContextManager[object] | None = None,
+    publishing: bool = True,
 ) -> BuildReport:
     """Build the site into `config.out_dir` (or only check, with `write=False`) and report what happened.
 
     `clean` ignores the cache (a cold build that writes every file); `jobs` is the number of render
     processes (default: all cores). `publish_lock` is held while files of the published site are
     replaced (the preview server holds it while it reads a file, so no request sees a half-written site).
+    `publishing` writes the updated permalink ledger back after a successful written build (the
+    preview passes False: what it shows is not published).
     """
     started = time.perf_counter()
     report = BuildReport()
@@ -159,6 +193,15 @@ def build(
     state = cache.load_state(folder, version) if not clean else cache.CacheState(version=version)
     jobs = jobs or os.cpu_count() or 1
     kb = load(config, report, state)
+    if write and publishing and kb is not None and not config.base_url:
+        report.diagnostics.append(
+            warning(
+                f"base_url is not set, so the site has no {feeds.NEEDS_BASE_URL}, and 404.html links from the "
+                "domain's root",
+                None,
+                "set base_url in site.yaml (e.g. https://user.github.io/repo/) or pass --base-url",
+            )
+        )
     blocked = kb is None or report.failed or (strict and bool(report.diagnostics))
     if kb is not None and not blocked:
         _render_all(
@@ -172,6 +215,8 @@ def build(
             progress=progress,
             publish_lock=publish_lock,
         )
+        if write and publishing and report.written:
+            _record_ledger(config, kb, report)
     elif write and kb is not None:
         cache.save_state(folder, state)  # keep the parsed notes; pages are as they were
     report.seconds = time.perf_counter() - started
@@ -186,9 +231,11 @@ def _templates_digest(templates_dir: Path) -> bytes:
     return digest.digest()
 
 
-def _static_files(config: SiteConfig, kb: KnowledgeBase) -> Iterator[tuple[str, bytes]]:
+def _static_files(config: SiteConfig, kb: KnowledgeBase, published: list[str]) -> Iterator[tuple[str, bytes]]:
     yield urls.SIGNALS_JSON, exports.signals_json(kb)
-    yield ".nojekyll", b""
+    yield urls.SIGNALS_CSV, exports.signals_csv(kb, config.base_url)
+    yield from feeds.site_files(kb, config, published)
+    yield urls.NOJEKYLL, b""
     assets = config.templates_dir / "assets"
     if assets.is_dir():
         for path in sorted(assets.rglob("*")):
@@ -230,11 +277,11 @@ def _render_all(
                     report.diagnostics.append(shard.error)
                     return
                 pages.update(shard.pages)
-                report.pages += len(shard.pages)
+                report.pages += shard.html
                 report.files += shard.written
                 if progress is not None:
                     progress(report.pages)
-            for rel, data in _static_files(config, kb):
+            for rel, data in _static_files(config, kb, list(pages)):
                 pages[rel] = fingerprint(b"", data)
                 if old_pages.get(rel) != pages[rel]:
                     staging.write(rel, data)

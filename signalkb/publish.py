@@ -29,6 +29,21 @@ def site_id(out_dir: Path) -> str:
     return f"{info.st_ino}:{info.st_mtime_ns}"
 
 
+def write_atomic(path: Path, data: bytes) -> None:
+    """Replace one file outside the site (the permalink ledger) atomically: a temp file beside it, then a rename."""
+    handle, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
+    try:
+        with os.fdopen(handle, "wb") as out:
+            out.write(data)
+        with contextlib.suppress(OSError):
+            Path(tmp).chmod(path.stat().st_mode & 0o777 if path.exists() else 0o644)
+        Path(tmp).replace(path)
+    except BaseException:
+        with contextlib.suppress(OSError):
+            Path(tmp).unlink()
+        raise
+
+
 BACKGROUND_DELETE = 5000
 """An old site with more files than this is deleted in the background."""
 
@@ -147,9 +162,19 @@ class Staging:
                 if (self.out_dir / name).is_file() and not (self.path / name).exists():
                     shutil.copy2(self.out_dir / name, self.path / name)
             old = Path(tempfile.mkdtemp(prefix=_stale_prefix(self.out_dir) + "old-", dir=self.out_dir.parent))
-            self.out_dir.replace(old / "site")
+            try:
+                self.out_dir.replace(old / "site")
+            except OSError:  # a read-only or mounted output folder: it stays, and so does nothing else
+                old.rmdir()
+                raise
         self.path.chmod(0o755)
-        self.path.replace(self.out_dir)
+        try:
+            self.path.replace(self.out_dir)
+        except OSError:
+            if old is not None:  # put the last good site back
+                (old / "site").replace(self.out_dir)
+                old.rmdir()
+            raise
         if old is not None:
             discard(old, background=old_files > BACKGROUND_DELETE)
 

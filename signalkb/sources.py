@@ -39,7 +39,7 @@ def _walk(root: Path) -> Iterator[Path]:
     for dirpath, dirnames, filenames in os.walk(root, followlinks=False):
         dirnames[:] = sorted(d for d in dirnames if not d.startswith((".", "_")))
         for name in sorted(filenames):
-            if not is_temp_file(name) and Path(name).suffix.lower() in NOTE_SUFFIXES:
+            if not is_temp_file(name) and not name.startswith("_") and Path(name).suffix.lower() in NOTE_SUFFIXES:
                 yield Path(dirpath) / name
 
 

@@ -6,6 +6,7 @@ from dataclasses import dataclass
 
 import yaml
 
+from . import yamlsafe
 from .diagnostics import Diagnostic, SourceLocation, error, warning
 from .slugs import name_key, slugify
 
@@ -91,7 +92,9 @@ def parse_taxonomy(text: str, path: str) -> tuple[Taxonomy, list[Diagnostic]]:
         return SourceLocation(path, line)
 
     try:
-        root = yaml.compose(text, Loader=yaml.SafeLoader)
+        root = yamlsafe.compose(text)
+    except yamlsafe.TooLarge as exc:
+        return Taxonomy(path=path), [error(f"forces.yaml is not usable: {exc}", SourceLocation(path))]
     except yaml.MarkedYAMLError as exc:
         mark = exc.problem_mark or exc.context_mark
         where = SourceLocation(path, mark.line + 1 if mark else None)

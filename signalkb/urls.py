@@ -16,7 +16,17 @@ THEMES = "themes/"
 KEYWORDS = "keywords/"
 CATEGORIES = "categories/"
 SIGNALS_JSON = "signals.json"
+SIGNALS_CSV = "signals.csv"
 ASSETS = "assets/"
+NOT_FOUND = "404.html"
+"""The page GitHub Pages (and most hosts) serve for any missing path, at any depth."""
+SITEMAP = "sitemap.xml"
+SITEMAP_PART = "sitemap-{}.xml"
+"""Parts of a sitemap too long for one file (sitemap.xml is then their index)."""
+ROBOTS = "robots.txt"
+FEED = "feed.xml"
+NOJEKYLL = ".nojekyll"
+CNAME = "CNAME"
 
 
 def note(note_id: str) -> str:
@@ -47,6 +57,25 @@ def keyword(keyword_id: str) -> str:
 def category(category_id: str) -> str:
     """URL of a force category's page."""
     return f"{CATEGORIES}{category_id}/"
+
+
+def signal_json(signal_id: str) -> str:
+    """URL of a signal's data, next to its page."""
+    return f"{SIGNALS}{signal_id}/index.json"
+
+
+def force_feed(force_id: str) -> str:
+    """URL of a force's Atom feed, next to its page."""
+    return f"{FORCES}{force_id}/{FEED}"
+
+
+def base_path(base_url: str | None) -> str:
+    """The site root's path on its host (`https://u.github.io/repo/` → `/repo/`; `/` without one), for 404.html."""
+    if not base_url:
+        return "/"
+    rest = base_url.split("://", 1)[-1]
+    path = rest[rest.find("/") :] if "/" in rest else "/"
+    return path if path.endswith("/") else path + "/"
 
 
 def asset(name: str) -> str:

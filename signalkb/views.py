@@ -50,6 +50,14 @@ class PageSpec:
     view: View
 
 
+@dataclass(frozen=True)
+class RawFile:
+    """An output that is not a template page (a signal's JSON, a force's feed): its output path and its bytes."""
+
+    path: str
+    data: bytes
+
+
 def safe(html: str) -> Markup:
     """HTML made by markup.py (escaped, or rendered with raw HTML off), marked safe for templates."""
     return Markup(html)  # noqa: S704 - only ever given markup.py's output
@@ -172,13 +180,27 @@ def linked(ref: View, root: str) -> View:
     return out
 
 
-def base_view(config: SiteConfig, url: str, title: str, description: str, kind: str) -> View:
-    """What every page has: site, page, relative root, stylesheet and navigation."""
-    root = urls.root(url)
+def base_view(config: SiteConfig, url: str, title: str, description: str, kind: str, root: str | None = None) -> View:
+    """What every page has: site, page (canonical URL, feed with base_url), root (or `root` given), css, nav."""
+    root = urls.root(url) if root is None else root
     section = url.split("/", 1)[0] + "/" if "/" in url else url
+    base = config.base_url
     return {
-        "site": {"title": config.title, "description": config.description, "lang": config.language},
-        "page": {"title": title, "description": description, "url": url, "kind": kind},
+        "site": {
+            "title": config.title,
+            "description": config.description,
+            "lang": config.language,
+            "feed": root + urls.FEED if base else "",
+        },
+        "page": {
+            "title": title,
+            "description": description,
+            "url": url,
+            "kind": kind,
+            "canonical": base + url if base else "",
+            "noindex": False,
+            "feed": root + url + urls.FEED if base and kind == "force" else "",
+        },
         "root": root,
         "css": root + urls.asset("style.css"),
         "nav": [{"label": label, "href": root + target, "current": target == section} for label, target in NAV],

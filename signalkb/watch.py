@@ -333,7 +333,7 @@ class Rebuilder:
         if config is None:
             return BuildReport(diagnostics=problems)
         try:
-            report = pipeline.build(config, write=True, strict=False, publish_lock=self.publish_lock)
+            report = pipeline.build(config, write=True, strict=False, publish_lock=self.publish_lock, publishing=False)
         except Exception as exc:
             log.exception("the build crashed")
             report = BuildReport(

@@ -20,7 +20,7 @@ from . import urls
 from .diagnostics import Diagnostic
 from .pages import PageSpec
 from .render import TemplateFailure, make_environment, render_page
-from .views import ENCODER
+from .views import ENCODER, RawFile
 
 SHARD = 200
 """Pages per task given to a worker."""
@@ -53,7 +53,7 @@ def fingerprint(seed: bytes, data: bytes) -> str:
 class RenderJob:
     """Everything a worker needs to build and render its share of the pages."""
 
-    plan: Sequence[Callable[[], PageSpec]]
+    plan: Sequence[Callable[[], PageSpec | RawFile]]
     old: Mapping[str, str]
     """Fingerprints of the published pages; a page with the same fingerprint is not rendered again."""
     seed: bytes
@@ -67,6 +67,8 @@ class ShardResult:
     """What one shard of pages gave: (output file, fingerprint) per page, files written, the first error."""
 
     pages: list[tuple[str, str]] = field(default_factory=list)
+    html: int = 0
+    """How many of `pages` are HTML pages (the others are raw files: JSON, feeds)."""
     written: int = 0
     error: Diagnostic | None = None
 
@@ -87,16 +89,24 @@ def render_shard(bounds: tuple[int, int]) -> ShardResult:
     made: set[Path] = set()
     for index in range(*bounds):
         spec = job.plan[index]()
-        rel = urls.output_path(spec.url)
-        mark = fingerprint(job.seed, _canonical(spec))
-        result.pages.append((rel, mark))
-        if job.old.get(rel) == mark:
-            continue
-        try:
-            data = render_page(_worker["env"], spec, job.templates_dir)
-        except TemplateFailure as exc:
-            result.error = exc.diagnostic
-            return result
+        if isinstance(spec, RawFile):
+            rel, data = spec.path, spec.data
+            mark = fingerprint(b"", data)
+            result.pages.append((rel, mark))
+            if job.old.get(rel) == mark:
+                continue
+        else:
+            rel = urls.output_path(spec.url)
+            mark = fingerprint(job.seed, _canonical(spec))
+            result.pages.append((rel, mark))
+            result.html += 1
+            if job.old.get(rel) == mark:
+                continue
+            try:
+                data = render_page(_worker["env"], spec, job.templates_dir)
+            except TemplateFailure as exc:
+                result.error = exc.diagnostic
+                return result
         target = job.staging / rel
         if target.parent not in made:
             target.parent.mkdir(parents=True, exist_ok=True)

@@ -11,8 +11,20 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from hypothesis import HealthCheck, settings
 
 from signalkb.cli import main
+
+# Hypothesis profiles: `ci` (the default) is quick; `fuzz` (`make fuzz`, or HYPOTHESIS_PROFILE=fuzz) runs every
+# property test with many more examples. Neither has a per-example deadline: tests assert behaviour, never time.
+settings.register_profile("ci", deadline=None)
+settings.register_profile(
+    "fuzz",
+    deadline=None,
+    max_examples=int(os.environ.get("FUZZ_EXAMPLES", "2000")),
+    suppress_health_check=[HealthCheck.too_slow],
+)
+settings.load_profile(os.environ.get("HYPOTHESIS_PROFILE", "ci"))
 
 ROOT = Path(__file__).resolve().parents[1]
 SHARED = ROOT.parent / "shared"
@@ -175,6 +187,17 @@ def read_md(text: str | bytes, rel: str = "note.md") -> tuple[Any, list[Any]]:
 def tree_bytes(folder: Path) -> dict[str, bytes]:
     """Every file under `folder` by its `/`-separated relative path, with its bytes."""
     return {p.relative_to(folder).as_posix(): p.read_bytes() for p in sorted(folder.rglob("*")) if p.is_file()}
+
+
+def tree_digests(folder: Path) -> dict[str, str]:
+    """Every file under `folder` by its `/`-separated relative path, with a digest of its bytes (for big sites)."""
+    import hashlib
+
+    return {
+        p.relative_to(folder).as_posix(): hashlib.blake2b(p.read_bytes(), digest_size=16).hexdigest()
+        for p in sorted(folder.rglob("*"))
+        if p.is_file()
+    }
 
 
 def messages_matching(run: Run, *parts: str) -> list[str]:

@@ -38,7 +38,7 @@ def good(project: Project) -> None:
 
 def test_successful_build_prints_the_summary(project: Project) -> None:
     good(project)
-    run = project.build()
+    run = project.build("--base-url", "https://example.org/kb/")
     assert run.status == 0
     assert run.err == ""
     lines = run.out.splitlines()
@@ -92,6 +92,7 @@ def test_content_error_exits_1(project: Project) -> None:
 def test_warnings_exit_0_and_1_with_strict(project: Project) -> None:
     good(project)
     project.write({"c.md": "# No signals here\n"})
+    (project.root / "site.yaml").write_text("base_url: https://example.org/kb/\n", encoding="utf-8")
     run = project.build()
     assert run.status == 0
     assert any(line.startswith("content/c.md: warning: ") for line in run.messages)
@@ -183,7 +184,7 @@ def test_no_verb_builds_with_the_defaults(project: Project) -> None:
 
 def test_options_without_a_verb_build(project: Project) -> None:
     good(project)
-    run = run_cli("--strict", cwd=project.root)
+    run = run_cli("--strict", "--base-url", "https://example.org/", cwd=project.root)
     assert run.status == 0, run.err
     assert (project.site / "signals.json").is_file()
 

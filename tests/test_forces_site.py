@@ -31,12 +31,12 @@ def test_declaring_them_distinct_or_merging_them_ends_the_warning(project: Proje
     project.write(NEAR)
     label = "forces:\n  - label: AI model training techniques\n"
     project.write({"forces.yaml": label + "    distinct: [AI model trainning techniques]\n"})
-    run = project.build("--strict")
+    run = project.build("--strict", "--base-url", "https://example.org/kb/")
     assert run.status == 0, run.err
     force = next(f for f in project.data()["forces"] if f["label"] == "AI model training techniques")
     assert len(force["distinct"]) == 1
     project.write({"forces.yaml": label + "    aliases: [AI model trainning techniques]\n"})
-    run = project.build("--strict")
+    run = project.build("--strict", "--base-url", "https://example.org/kb/")
     assert run.status == 0, run.err
     force = next(f for f in project.data()["forces"] if f["label"] == "AI model training techniques")
     assert len(force["signals"]) == 2

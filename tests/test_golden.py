@@ -1,6 +1,8 @@
 """The golden site: a small knowledge base whose output is committed under tests/golden/site, reviewed as a diff.
 
-Regenerate after a reviewed change with `make golden` (pytest --update-golden).
+Regenerate after a reviewed change with `make golden` (pytest --update-golden). It is built with a base_url
+(site.yaml) and a permalink ledger (content/permalinks.json) that remembers a moved note and a removed signal,
+so the golden site shows the published outputs: feeds, sitemap, CSV, 404, a redirect and a "removed" page.
 """
 
 from __future__ import annotations
@@ -23,6 +25,7 @@ def _files(root: Path) -> dict[str, bytes]:
 
 def test_golden_site(tmp_path: Path, request: pytest.FixtureRequest) -> None:
     shutil.copytree(GOLDEN / "content", tmp_path / "content")
+    shutil.copy(GOLDEN / "site.yaml", tmp_path / "site.yaml")  # published at https://example.org/kb/
     project = Project(tmp_path)
     run = project.build()
     assert run.status == 0, run.err

@@ -83,7 +83,9 @@ def test_a_good_build_replaces_the_whole_site(project: Project) -> None:
     run = project.build()
     assert run.status == 0
     files = tree_bytes(project.site)
-    assert "notes/a/index.html" not in files
+    # a published URL keeps working (permalinks.json): the removed note's page now says it was removed
+    assert b"This note was removed" in files["notes/a/index.html"]
+    assert not [name for name in files if name.endswith("index.json") and b'"note": {"id": "a"' in files[name]]
     assert "notes/b/index.html" in files
     assert not [p for p in project.site.rglob("*") if p.is_dir() and not any(p.iterdir())]  # no empty folders left
 
@@ -145,9 +147,10 @@ def test_nothing_is_written_outside_the_output_folder(project: Project) -> None:
     built(project)
     project.write({"c.md": native_note("Third")})
     assert project.build().status == 0
-    # the build cache (.signalkb-cache, beside the output folder) is the only other thing a build makes
+    # the build cache (.signalkb-cache, beside the output folder) is the only other thing a build makes,
+    # and the permalink ledger the only file it writes into the content folder
     assert sorted(p.name for p in project.root.iterdir() if p.name != CACHE) == ["content", "site"]
-    assert sorted(p.name for p in project.content.iterdir()) == ["a.md", "b.md", "c.md"]
+    assert sorted(p.name for p in project.content.iterdir()) == ["a.md", "b.md", "c.md", "permalinks.json"]
 
 
 @pytest.mark.parametrize("rel", ["../x", "../../x", "a/../../x", "/tmp/signalkb-escape", "notes/../../x"])

@@ -57,10 +57,14 @@ class _Block:
     body: list[int] = field(default_factory=list)
 
 
-def _scan(lines: list[str], start: int) -> list[_Block]:
-    """Split lines[start:] into a preamble and one block per ATX or setext heading, ignoring fenced code."""
+def _scan(lines: list[str], start: int) -> tuple[list[_Block], int | None]:
+    """Split lines[start:] into a preamble and one block per ATX or setext heading, ignoring fenced code.
+
+    Also returns the index of the line that opens a code fence never closed (it runs to the end), or None.
+    """
     blocks = [_Block("", 0, start)]
     fence: str | None = None
+    fence_line = 0
     i = start
     while i < len(lines):
         line = lines[i]
@@ -71,6 +75,7 @@ def _scan(lines: list[str], start: int) -> list[_Block]:
             blocks[-1].body.append(i)
         elif fence_match:
             fence = fence_match.group(1)
+            fence_line = i
             blocks[-1].body.append(i)
         elif (m := _ATX.match(line)) is not None:
             blocks.append(_Block((m.group(2) or "").strip(), len(m.group(1)), i))
@@ -88,7 +93,7 @@ def _scan(lines: list[str], start: int) -> list[_Block]:
         else:
             blocks[-1].body.append(i)
         i += 1
-    return blocks
+    return blocks, (fence_line if fence is not None else None)
 
 
 def _section_name(title: str) -> str | None:
@@ -126,7 +131,9 @@ class _Reader:
         try:
             data = yamlsafe.load(text)
         except yamlsafe.TooLarge as exc:
-            self.diagnostics.append(error(f"front matter is too large: {exc}", self.loc(0), "remove the YAML aliases"))
+            self.diagnostics.append(
+                error(f"front matter is too large: {exc}", self.loc(0), "remove the YAML aliases or the deep nesting")
+            )
             return None, end + 1
         except yaml.MarkedYAMLError as exc:
             mark = exc.problem_mark or exc.context_mark
@@ -211,6 +218,8 @@ class _Reader:
             row, row_problems = table.make_row(header, table.split_row(line), self.loc(j))
             self.diagnostics.extend(row_problems)
             rows.append(row)
+        if not rows and not header.missing:
+            self.warn("the signal table has no rows; the note has no signals", i, "add a row under the |---| line")
         return rows, used
 
     def other_pairs(self, block: _Block) -> list[tuple[str, str]]:
@@ -225,7 +234,15 @@ class _Reader:
         meta_map, start = self.front_matter()
         if meta_map is None and start > 0:
             return None
-        blocks = _scan(self.lines, start)
+        blocks, open_fence = _scan(self.lines, start)
+        if open_fence is not None:
+            after = len(self.lines) - open_fence - (2 if self.lines[-1] == "" else 1)
+            self.warn(
+                f"this code fence is never closed, so the {after} lines after it are read as code "
+                "(headings and tables there are not sections)",
+                open_fence,
+                "close it with a line of the same backticks (or tildes), or remove it",
+            )
         kind = "front-matter" if meta_map is not None else "markdown"
         title: str | None = None
         title_line = start
@@ -296,12 +313,19 @@ class _Reader:
             elif name == "signals" and not seen_signals:
                 seen_signals = True
                 rows, used = self.signal_table(block)
-                remainder = [i for i in block.body if i not in used]
+                used_lines = set(used)
+                remainder = [i for i in block.body if i not in used_lines]
                 if self.body_text(remainder).strip():
                     sections.append(
                         Section(markup.inline_plain(block.title), markup.render_block(self.body_text(remainder)))
                     )
             else:
+                if name == "signals":
+                    self.warn(
+                        "a second Signals section; it is shown as ordinary content and its rows are not signals",
+                        block.line,
+                        "move its rows into the first Signals table",
+                    )
                 sections.append(Section(markup.inline_plain(block.title), markup.render_block(text)))
         if not seen_signals:
             self.warn(
@@ -439,7 +463,7 @@ def read_markdown(source: SourceFile) -> tuple[ParsedNote | None, list[Diagnosti
 def iter_table_lines(text: str) -> Iterator[str]:
     """Yield the lines of every pipe table in a Markdown text (used by tools that learn cell shapes)."""
     lines = text.split("\n")
-    for block in _scan(lines, 0):
+    for block in _scan(lines, 0)[0]:
         in_table = False
         for pos, i in enumerate(block.body):
             line = lines[i]

@@ -37,6 +37,10 @@ SECTIONS = {
 EXTRA_COLUMNS = frozenset({"description", "relevancy", "relevance"})
 """Header words of known extra columns (the six-column tables of later notes)."""
 
+NEIGHBOURS = 50
+"""How many other rows of its table (the nearest) a row learns column shapes from: all of them in real notes,
+and a bounded number in a huge table, whose rows would otherwise take time growing with the square of their count."""
+
 FIX_HINT = "check the row; `python build.py import FILE` writes the note as Markdown, where a wrong split is fixed once"
 
 _TITLE = re.compile(
@@ -176,7 +180,9 @@ def recover_rows(
         return [(r, columns) for r in first]
     out: list[tuple[Recovery, list[ColumnModel]]] = []
     for i, line in enumerate(lines):
-        others = [r.cells for j, r in enumerate(first) if j != i and len(r.cells) == len(names)]
+        start = max(0, min(i - NEIGHBOURS // 2, len(lines) - NEIGHBOURS - 1))
+        window = range(start, min(len(lines), start + NEIGHBOURS + 1))
+        others = [first[j].cells for j in window if j != i and len(first[j].cells) == len(names)]
         models = cellsplit.learn_columns(names, others, columns)
         out.append((cellsplit.recover(line, models, evidence), models))
     return out

@@ -37,10 +37,14 @@ class UsageError(Exception):
     """The command line is wrong."""
 
 
-def _common(parser: argparse.ArgumentParser) -> None:
+def _paths(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--content", metavar="DIR", help="the knowledge base folder (default: content/)")
     parser.add_argument("--out", metavar="DIR", help="the output folder (default: site/)")
     parser.add_argument("--config", metavar="FILE", default="site.yaml", help="site settings (default: site.yaml)")
+
+
+def _common(parser: argparse.ArgumentParser) -> None:
+    _paths(parser)
     parser.add_argument("--base-url", metavar="URL", help="the address the site is published at")
     parser.add_argument("--strict", action="store_true", help="fail (exit 1) on any warning")
     parser.add_argument("-q", "--quiet", action="store_true", help="print errors only, and no summary")
@@ -66,9 +70,7 @@ def make_parser() -> argparse.ArgumentParser:
     p_serve = verbs.add_parser("serve", help="preview: build, serve on localhost, rebuild and reload on every change")
     p_serve.add_argument("--host", default="127.0.0.1", help="address to listen on (default: 127.0.0.1: this machine)")
     p_serve.add_argument("--port", type=int, default=8000, help="port to listen on (default: 8000; 0 picks a free one)")
-    p_serve.add_argument("--content", metavar="DIR", help="the knowledge base folder (default: content/)")
-    p_serve.add_argument("--out", metavar="DIR", help="the output folder (default: site/)")
-    p_serve.add_argument("--config", metavar="FILE", default="site.yaml", help="site settings (default: site.yaml)")
+    _paths(p_serve)
     p_serve.add_argument("--poll", action="store_true", help="scan for changes (network drives, containers)")
     p_serve.add_argument("--open", action="store_true", help="open the site in the default browser")
     p_serve.add_argument("-q", "--quiet", action="store_true", help="print errors and the address only")

@@ -23,15 +23,9 @@ from ..diagnostics import Diagnostic, SourceLocation, warning
 from ..model import COLUMN_LABELS, COLUMNS, ClosestRef, ParsedNote, RawRow
 from ..sources import SourceFile
 from .common import check_date, clean_items, split_items
+from .markdown import KNOWN_SECTIONS
 
-SECTIONS = {
-    "summary": "summary",
-    "keywords": "keywords",
-    "themes": "themes",
-    "signals": "signals",
-    "closest": "closest",
-    "closest notes": "closest",
-}
+SECTIONS = {name: section for name, section in KNOWN_SECTIONS.items() if section != "other"}
 """Heading lines of an export (case-insensitive, a trailing colon allowed) → section."""
 
 EXTRA_COLUMNS = frozenset({"description", "relevancy", "relevance"})

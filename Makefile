@@ -3,8 +3,9 @@ PYTHON ?= python3
 VENV := .venv
 PY := $(VENV)/bin/python
 STAMP := $(VENV)/.installed
+NODE_STAMP := tests/js/node_modules/.installed
 
-.PHONY: site test serve check lint format types clean bench golden fuzz hardening
+.PHONY: site test serve check lint format types clean bench bench-search golden fuzz hardening
 
 $(STAMP): pyproject.toml
 	@test -x $(PY) || $(PYTHON) -m venv $(VENV)
@@ -12,13 +13,18 @@ $(STAMP): pyproject.toml
 	$(PY) -m pip install --quiet -e '.[dev]'
 	@touch $(STAMP)
 
+# axe-core (pinned in tests/js/package-lock.json) for the accessibility tests in a real browser
+$(NODE_STAMP): tests/js/package.json tests/js/package-lock.json
+	npm ci --prefix tests/js --no-audit --no-fund --loglevel=error
+	@touch $(NODE_STAMP)
+
 site: $(STAMP)  ## build content/ into site/
 	$(PY) build.py build
 
-test: $(STAMP)  ## run every test
+test: $(STAMP) $(NODE_STAMP)  ## run every test
 	$(PY) -m pytest
 
-check: $(STAMP)  ## format check, lint, types, tests
+check: $(STAMP) $(NODE_STAMP)  ## format check, lint, types, tests
 	$(PY) -m ruff format --check signalkb tests bench build.py
 	$(PY) -m ruff check signalkb tests bench build.py
 	$(PY) -m mypy
@@ -46,3 +52,6 @@ clean:
 
 bench: $(STAMP)  ## speed and memory side by side with Hugo (1,000 and 10,000 notes); prints one table
 	$(PY) bench/build_speed.py --notes 1000 10000 --runs 3
+
+bench-search: $(STAMP)  ## search index size and first-query transfer on a generated 10,000-note knowledge base
+	$(PY) bench/search_size.py --notes 10000

@@ -60,6 +60,7 @@ def make_parser() -> argparse.ArgumentParser:
     p_build.add_argument("--clean", action="store_true", help="a cold build: read no cache, write every file")
     p_build.add_argument("--verbose", action="store_true", help="print the time each stage took")
     p_build.add_argument("--jobs", type=int, metavar="N", help="render processes (default: all cores)")
+    p_build.add_argument("--no-search", action="store_true", help="skip the search index (faster; no search box)")
     p_check = verbs.add_parser("check", help="read and link everything, report problems, write nothing")
     _common(p_check)
     p_import = verbs.add_parser("import", help="write plain-text exports as Markdown notes, to fix doubtful rows")
@@ -74,6 +75,7 @@ def make_parser() -> argparse.ArgumentParser:
     p_serve.add_argument("--poll", action="store_true", help="scan for changes (network drives, containers)")
     p_serve.add_argument("--open", action="store_true", help="open the site in the default browser")
     p_serve.add_argument("-q", "--quiet", action="store_true", help="print errors and the address only")
+    p_serve.add_argument("--no-search", action="store_true", help="skip the search index (no search box)")
     p_serve.set_defaults(base_url=None, strict=False)
     p_forces = verbs.add_parser(
         "forces", help="report driving forces: most shared, unshared phrases, near-duplicates to review"
@@ -89,8 +91,13 @@ def _print_diagnostics(diagnostics: Sequence[Diagnostic], err: TextIO, quiet: bo
             print(diagnostic.format(), file=err)
 
 
+def _search(args: argparse.Namespace) -> bool | None:
+    """`--no-search` turns search off; otherwise site.yaml decides (on by default)."""
+    return False if getattr(args, "no_search", False) else None
+
+
 def _config(args: argparse.Namespace, err: TextIO) -> SiteConfig | None:
-    overrides = {"content_dir": args.content, "out_dir": args.out, "base_url": args.base_url}
+    overrides = {"content_dir": args.content, "out_dir": args.out, "base_url": args.base_url, "search": _search(args)}
     config_path = Path(args.config)
     if args.config != "site.yaml" and not config_path.exists():
         raise UsageError(f"build.py: error: configuration file {args.config} does not exist")
@@ -165,7 +172,7 @@ def run_serve(args: argparse.Namespace, out: TextIO, err: TextIO) -> Exit:
     config = _config(args, err)
     if config is None:
         return Exit.CONTENT_ERROR
-    overrides = {"content_dir": args.content, "out_dir": args.out, "base_url": None}
+    overrides = {"content_dir": args.content, "out_dir": args.out, "base_url": None, "search": _search(args)}
     config_file = Path(args.config)
     options = PreviewOptions(host=args.host, port=args.port, poll=args.poll, open_browser=args.open, quiet=args.quiet)
     try:

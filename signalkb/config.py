@@ -43,9 +43,12 @@ class SiteConfig:
     """How many of the most shared forces the home page lists."""
     shared_limit: int = 20
     """How many other signals a signal page lists under each of its forces (the force page lists all)."""
+    search: bool = True
+    """Full-text search (a Pagefind index made after the pages, and a search box on every page)."""
 
 
 _INT_KEYS = {"home_notes", "home_forces", "shared_limit"}
+_BOOL_KEYS = {"search"}
 _PATH_KEYS = {"content_dir", "out_dir", "templates_dir"}
 KEYS = tuple(f.name for f in fields(SiteConfig))
 
@@ -84,6 +87,10 @@ def load_config(path: Path | None, overrides: dict[str, Any] | None = None) -> t
             if key in _INT_KEYS:
                 if not isinstance(value, int) or isinstance(value, bool) or value < 0:
                     diagnostics.append(error(f"`{key}` must be a whole number ≥ 0", where))
+                    continue
+            elif key in _BOOL_KEYS:
+                if not isinstance(value, bool):
+                    diagnostics.append(error(f"`{key}` must be true or false", where))
                     continue
             elif value is not None and not isinstance(value, str):
                 diagnostics.append(error(f"`{key}` must be text", where))

@@ -31,6 +31,19 @@ def _md() -> MarkdownIt:
     return md
 
 
+_FORBIDDEN = re.compile(
+    "[\x00-\x08\x0b\x0c\x0e-\x1f\x7f-\x9f\ufdd0-\ufdef"
+    + "".join(chr(plane << 16 | 0xFFFE) + chr(plane << 16 | 0xFFFF) for plane in range(17))
+    + "]"
+)
+"""Code points HTML or XML 1.0 forbid in a document: controls but tab and newlines, and the noncharacters."""
+
+
+def printable(document: str) -> str:
+    """`document` (HTML or XML) with every code point HTML or XML forbids replaced by U+FFFD; else unchanged."""
+    return _FORBIDDEN.sub("\ufffd", document) if _FORBIDDEN.search(document) else document
+
+
 def escape(text: str) -> str:
     """Escape text for HTML content and attribute values, exactly as markdown-it does (`& < > "`)."""
     return escapeHtml(text)

@@ -14,6 +14,7 @@ from .config import SiteConfig
 from .force_analytics import RelatedSignals
 from .model import COLUMN_LABELS, COLUMNS, KnowledgeBase, Note, Signal
 from .pages_forces import ForcePages
+from .pages_overviews import home_timeline, recent_signals
 from .pages_publish import cite, publish_pages
 from .pages_terms import term_pages
 from .views import HOW_LABELS, PageSpec, RawFile, Refs, Shared, View, base_view, item, linked, note_date, safe
@@ -60,6 +61,7 @@ class _Planner:
             self.note_index,
             self.signal_index,
             self.force_pages.index,
+            *([self.search_page] if self.config.search else []),
             *(partial(self.note_page, note) for note in self.kb.notes),
             *(
                 partial(self.signal_page, signals[sid], note, position)
@@ -85,6 +87,8 @@ class _Planner:
             },
             newest=[linked(self.refs.notes[n.id], root) for n in kb.notes[: self.config.home_notes]],
             top_forces=[linked(self.refs.forces[f.id], root) for f in shared],
+            timeline=home_timeline(kb, self.refs, root),
+            recent=recent_signals(kb, self.refs, root),
             notes_href=root + urls.NOTES,
             signals_href=root + urls.SIGNALS,
             forces_href=root + urls.FORCES,
@@ -102,7 +106,14 @@ class _Planner:
         view = self.base(url, "Signals", f"All {len(self.kb.signals)} signals, by note, newest first.", "signal-index")
         view["signals"] = [linked(self.refs.signals[s.id], view["root"]) for s in self.kb.signals]
         view["downloads"] = {"csv": view["root"] + urls.SIGNALS_CSV, "json": view["root"] + urls.SIGNALS_JSON}
+        view["table_script"] = view["root"] + urls.asset("table.js")
         return PageSpec(url, "signal_index.html", view)
+
+    def search_page(self) -> PageSpec:
+        url = urls.SEARCH
+        view = self.base(url, "Search", "Search the signals and notes, and filter by force, theme or year.", "search")
+        view["signals_href"] = view["root"] + urls.SIGNALS
+        return PageSpec(url, "search.html", view)
 
     def note_page(self, note: Note) -> PageSpec:
         url = urls.note(note.id)
@@ -207,7 +218,14 @@ class _Planner:
                 "fields": [{"label": COLUMN_LABELS[c], "html": safe(signal.cells[c].html)} for c in COLUMNS]
                 + [{"label": name, "html": safe(cell.html)} for name, cell in signal.extra],
             },
-            note=linked(self.refs.notes[note.id], root) | {"source": note.parsed.source, "anchor": signal.id},
+            note=linked(self.refs.notes[note.id], root)
+            | {
+                "source": note.parsed.source,
+                "anchor": signal.id,
+                "year": note.date.year if note.date else "",
+                "keywords": [linked(self.refs.keywords[k], root) for k in note.keyword_ids],
+                "themes": [linked(self.refs.themes[t], root) for t in note.theme_ids],
+            },
             forces=self._force_blocks(signal, root),
             related_forces=self._related_forces(signal, root),
             most_related=[self.item(r.id, root) | {"reasons": list(r.reasons)} for r in self.related.of(signal.id)],

@@ -3,12 +3,13 @@
 from __future__ import annotations
 
 from collections.abc import Callable, Mapping
-from functools import partial
+from functools import cached_property, partial
 
 from . import svg, urls
 from .config import SiteConfig
 from .force_analytics import co_occurring, force_network, signals_per_year
 from .model import Force, KnowledgeBase
+from .pages_overviews import category_radar
 from .views import PageSpec, Refs, View, base_view, category_id, item, linked
 
 NO_CATEGORY = "Uncategorised"
@@ -33,6 +34,11 @@ class ForcePages:
         self.no_force = no_force
         self.co_occurring = co_occurring(kb)
         self.colours = svg.category_colours(kb.categories)
+
+    @cached_property
+    def position(self) -> dict[str, int]:
+        """Each signal's place in the knowledge base's order (newest note first), made when first needed."""
+        return {s.id: i for i, s in enumerate(self.kb.signals)}
 
     def _groups(self, root: str) -> list[View]:
         by_category: dict[str, list[View]] = {}
@@ -157,7 +163,7 @@ class ForcePages:
         return PageSpec(url, "force.html", view)
 
     def category_page(self, category: str) -> PageSpec:
-        """A category of the taxonomy and its forces, most shared first."""
+        """A category of the taxonomy: the radar of its signals, then its forces, most shared first."""
         url = urls.category(category_id(category))
         forces = [f for f in self.kb.forces if f.category == category]
         view = base_view(
@@ -168,8 +174,10 @@ class ForcePages:
             "category",
         )
         root = view["root"]
+        colour = self.colours.get(category, svg.NO_CATEGORY)
         view.update(
-            category={"label": category, "colour": self.colours.get(category, svg.NO_CATEGORY)},
+            category={"label": category, "colour": colour},
+            radar=category_radar(self.kb, category, forces, self.refs, root, self.position, colour),
             forces=[linked(self.refs.forces[f.id], root) for f in forces],
             forces_href=root + urls.FORCES,
         )

@@ -16,7 +16,7 @@ from contextlib import AbstractContextManager, contextmanager, nullcontext
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from . import cache, exports, feeds, readers, urls
+from . import cache, exports, feeds, readers, search, urls
 from .config import SiteConfig
 from .diagnostics import Diagnostic, SourceLocation, error, has_errors, sort_key, warning
 from .forces import ForceResolver, Taxonomy, parse_taxonomy
@@ -175,6 +175,7 @@ def build(
     progress: Callable[[int], None] | None = None,
     publish_lock: AbstractContextManager[object] | None = None,
     publishing: bool = True,
+    search_index: bool = True,
 ) -> BuildReport:
     """Build the site into `config.out_dir` (or only check, with `write=False`) and report what happened.
 
@@ -182,7 +183,8 @@ def build(
     processes (default: all cores). `publish_lock` is held while files of the published site are
     replaced (the preview server holds it while it reads a file, so no request sees a half-written site).
     `publishing` writes the updated permalink ledger back after a successful written build (the
-    preview passes False: what it shows is not published).
+    preview passes False: what it shows is not published). `search_index` makes the search index when
+    the configuration asks for search (the preview passes False and makes it on a thread of its own).
     """
     started = time.perf_counter()
     report = BuildReport()
@@ -214,6 +216,8 @@ def build(
             jobs=jobs,
             progress=progress,
             publish_lock=publish_lock,
+            search_index=search_index and config.search,
+            strict=strict,
         )
         if write and publishing and report.written:
             _record_ledger(config, kb, report)
@@ -255,6 +259,8 @@ def _render_all(
     jobs: int,
     progress: Callable[[int], None] | None,
     publish_lock: AbstractContextManager[object] | None,
+    search_index: bool,
+    strict: bool,
 ) -> None:
     incremental = write and bool(state.pages) and state.site_id == site_id(config.out_dir) != ""
     old_pages = state.pages if incremental else {}
@@ -288,8 +294,15 @@ def _render_all(
                     report.files += 1
         if not write:
             return
+        removed = [rel for rel in old_pages if rel not in pages]
+        if search_index and not incremental:
+            with _timed(report, "search"):
+                problem = search.index(staging.path, staging.path / search.BUNDLE)
+            if problem is not None:
+                report.diagnostics.append(problem)
+                if strict:
+                    return
         with _timed(report, "publish"):
-            removed = [rel for rel in old_pages if rel not in pages]
             with publish_lock or nullcontext():
                 if incremental:
                     if report.files or removed:
@@ -304,6 +317,13 @@ def _render_all(
             state.pages = pages
             state.site_id = site_id(config.out_dir)
             cache.save_state(folder, state)
+        if incremental and search_index and (report.files or removed or not search.is_indexed(config.out_dir)):
+            with _timed(report, "search"):
+                problem = search.refresh(config.out_dir, publish_lock)
+            if problem is not None:
+                report.diagnostics.append(problem)
+        elif incremental and not config.search:
+            search.remove(config.out_dir, publish_lock)  # search turned off: no stale index left behind
     except OSError as exc:
         report.diagnostics.append(error(f"cannot write the site: {exc}", None, "check free space and permissions"))
     finally:

@@ -15,9 +15,12 @@ from typing import TextIO
 
 from watchdog.observers.api import BaseObserver
 
+from . import search
 from .config import SiteConfig
+from .diagnostics import Diagnostic
 from .livereload import POLL_TIMEOUT, PreviewServer, PreviewState, ServeError, bind_server, is_loopback, site_url
 from .publish import OutputRefused, check_output
+from .search import BackgroundIndexer
 from .watch import (
     DEBOUNCE,
     ConfigLoader,
@@ -85,10 +88,26 @@ class Preview:
             reload_config=reload_config,
         )
         self.loop = RebuildLoop(self.rebuilder, debounce=options.debounce)
+        self.indexer = BackgroundIndexer(config.out_dir, self.state.publish_lock, self._indexed)
+        self.rebuilder.index_search = self._index_search
+        self._search_problem: str | None = None
         self.server: PreviewServer | None = None
         self._observer: BaseObserver | None = None
         self._server_thread: threading.Thread | None = None
         self._closed = False
+
+    def _index_search(self, wanted: bool) -> None:
+        if wanted:
+            self.indexer.request()
+        else:
+            search.remove(self.config.out_dir, self.state.publish_lock)
+
+    def _indexed(self, problem: Diagnostic | None) -> None:
+        """Tell the terminal when indexing fails (once per distinct problem)."""
+        text = problem.format() if problem is not None else None
+        if text is not None and text != self._search_problem:
+            self.rebuilder.say(text, self.err)
+        self._search_problem = text
 
     @property
     def url(self) -> str:
@@ -141,6 +160,7 @@ class Preview:
             stop_watching(self._observer)
         if not self.loop.stop(timeout=2.0):
             log.warning("a rebuild was still running when the preview stopped; its staging folder is removed next time")
+        self.indexer.stop()
         self.state.close()
         if self.server is not None:
             if self._server_thread is not None:

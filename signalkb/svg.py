@@ -196,7 +196,7 @@ def network(nodes: Sequence[Node], edges: Sequence[tuple[str, str, int]], title:
     names = {n.id: n.label for n in nodes}
     top = max((w for _, _, w in edges), default=1)
     out = [
-        f'<svg class="network" viewBox="0 0 {WIDTH} {HEIGHT}" role="img" aria-labelledby="network-title">'
+        f'<svg class="network" viewBox="0 0 {WIDTH} {HEIGHT}" aria-labelledby="network-title">'
         f'<title id="network-title">{escape(title)}</title><g class="edges">'
     ]
     for a, b, weight in edges:

@@ -26,6 +26,8 @@ SITEMAP_PART = "sitemap-{}.xml"
 ROBOTS = "robots.txt"
 FEED = "feed.xml"
 NOJEKYLL = ".nojekyll"
+SEARCH = "search/"
+SEARCH_BUNDLE = "pagefind/"
 CNAME = "CNAME"
 
 

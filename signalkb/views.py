@@ -203,5 +203,7 @@ def base_view(config: SiteConfig, url: str, title: str, description: str, kind: 
         },
         "root": root,
         "css": root + urls.asset("style.css"),
+        "search": {"href": root + urls.SEARCH, "script": root + urls.asset("search.js")} if config.search else None,
         "nav": [{"label": label, "href": root + target, "current": target == section} for label, target in NAV],
+        "sections": {label.lower(): root + target for label, target in NAV},
     }

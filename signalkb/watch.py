@@ -288,6 +288,9 @@ class Rebuilder:
         self.config_file = config_file
         self.reload_config = reload_config
         self._printed_warnings: list[str] | None = None
+        self.index_search: Callable[[bool], None] | None = None
+        """Called after every written build with whether search is on (the preview makes the index then)."""
+        self._search = config.search
 
     def __call__(self, changed: list[str], first: bool = False) -> None:
         """Build (after changes to the `changed` paths), tell the terminal, publish the outcome."""
@@ -301,6 +304,8 @@ class Rebuilder:
         self._report(report, first)
         errors = [d.format() for d in report.sorted_diagnostics() if d.is_error]
         self.publish(errors, sum(not d.is_error for d in report.diagnostics))
+        if report.written and self.index_search is not None:
+            self.index_search(self._search)  # after the reload: the page never waits for the index
 
     def say(self, line: str, stream: TextIO | None = None, chatty: bool = False) -> None:
         """Write one line to the terminal (`out` unless told otherwise); `chatty` lines are left out with quiet."""
@@ -333,7 +338,10 @@ class Rebuilder:
         if config is None:
             return BuildReport(diagnostics=problems)
         try:
-            report = pipeline.build(config, write=True, strict=False, publish_lock=self.publish_lock, publishing=False)
+            self._search = config.search
+            report = pipeline.build(
+                config, write=True, strict=False, publish_lock=self.publish_lock, publishing=False, search_index=False
+            )
         except Exception as exc:
             log.exception("the build crashed")
             report = BuildReport(

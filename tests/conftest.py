@@ -184,22 +184,42 @@ def read_md(text: str | bytes, rel: str = "note.md") -> tuple[Any, list[Any]]:
     return read_markdown(SourceFile(Path(display), rel, display, decoded, "test"))
 
 
+SEARCH_BUNDLE = "pagefind/"
+"""Left out of tree comparisons: Pagefind's index is not byte-stable from run to run (test_search.py checks it)."""
+
+
+def _site_files(folder: Path) -> list[Path]:
+    return [
+        p
+        for p in sorted(folder.rglob("*"))
+        if p.is_file() and not p.relative_to(folder).as_posix().startswith(SEARCH_BUNDLE)
+    ]
+
+
 def tree_bytes(folder: Path) -> dict[str, bytes]:
-    """Every file under `folder` by its `/`-separated relative path, with its bytes."""
-    return {p.relative_to(folder).as_posix(): p.read_bytes() for p in sorted(folder.rglob("*")) if p.is_file()}
+    """Every file under `folder` (but the search bundle) by its `/`-separated relative path, with its bytes."""
+    return {p.relative_to(folder).as_posix(): p.read_bytes() for p in _site_files(folder)}
 
 
 def tree_digests(folder: Path) -> dict[str, str]:
-    """Every file under `folder` by its `/`-separated relative path, with a digest of its bytes (for big sites)."""
+    """Every file under `folder` (but the search bundle) by relative path, with a digest of its bytes (big sites)."""
     import hashlib
 
     return {
         p.relative_to(folder).as_posix(): hashlib.blake2b(p.read_bytes(), digest_size=16).hexdigest()
-        for p in sorted(folder.rglob("*"))
-        if p.is_file()
+        for p in _site_files(folder)
     }
 
 
 def messages_matching(run: Run, *parts: str) -> list[str]:
     """The stderr lines of `run` that contain every one of `parts`."""
     return [line for line in run.messages if all(part in line for part in parts)]
+
+
+@pytest.fixture(scope="module")
+def browser() -> Iterator[Any]:
+    """Headless Debian Chromium for a test module (tests/browser.py)."""
+    from .browser import chromium
+
+    with chromium() as launched:
+        yield launched

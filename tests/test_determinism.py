@@ -5,11 +5,7 @@ from __future__ import annotations
 import shutil
 from pathlib import Path
 
-from .conftest import ROOT, Project
-
-
-def _files(root: Path) -> dict[str, bytes]:
-    return {p.relative_to(root).as_posix(): p.read_bytes() for p in sorted(root.rglob("*")) if p.is_file()}
+from .conftest import ROOT, Project, tree_bytes
 
 
 def test_two_builds_are_byte_identical(tmp_path: Path) -> None:
@@ -22,7 +18,7 @@ def test_two_builds_are_byte_identical(tmp_path: Path) -> None:
         project = Project(root)
         run = project.build()
         assert run.status == 0, run.err
-        sites.append(_files(project.site))
+        sites.append(tree_bytes(project.site))
     assert sites[0].keys() == sites[1].keys()
     assert [k for k in sites[0] if sites[0][k] != sites[1][k]] == []
 
@@ -31,6 +27,6 @@ def test_rebuild_in_place_gives_the_same_site(tmp_path: Path) -> None:
     shutil.copytree(ROOT / "content", tmp_path / "content")
     project = Project(tmp_path)
     assert project.build().status == 0
-    first = _files(project.site)
+    first = tree_bytes(project.site)
     assert project.build().status == 0
-    assert _files(project.site) == first
+    assert tree_bytes(project.site) == first

@@ -117,8 +117,9 @@ def test_no_page_runs_note_text(project: Project) -> None:
         where = path.relative_to(project.site).as_posix()
         own_scripts = 0
         for tag, attrs in page.tags:
-            if tag == "script":  # only signalkb's own copy-button script, never anything from a note
-                assert dict(attrs).get("src", "").endswith("assets/cite.js"), f"{where}: <script> element"
+            if tag == "script":  # only signalkb's own scripts (copy buttons, search, sortable tables), never a note's
+                src = dict(attrs).get("src") or ""
+                assert src.endswith(("assets/cite.js", "assets/search.js", "assets/table.js")), f"{where}: <script>"
                 own_scripts += 1
             assert tag != "img" or dict(attrs).get("src") != "x", f"{where}: <img src=x>"
             for name, value in attrs:
@@ -181,4 +182,8 @@ def test_payloads_in_attributes_stay_inside_their_value(project: Project) -> Non
             assert all(name.isascii() and name == name.strip() for name in names)
             values = " ".join(v or "" for _, v in attrs)
             if "alert(1)" in values:
-                assert all(name in ("content", "title", "id", "href") for name, v in attrs if "alert(1)" in (v or ""))
+                assert all(
+                    name in ("content", "title", "id", "href", "data-force")
+                    for name, v in attrs
+                    if "alert(1)" in (v or "")
+                )

@@ -9,13 +9,10 @@ HTTP and both are watched. tests/test_escaping.py checks the same kind of payloa
 from __future__ import annotations
 
 import csv
-import functools
 import hashlib
-import http.server
 import io
 import json
 import re
-import threading
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -25,8 +22,8 @@ import pytest
 from signalkb.config import load_config
 from signalkb.serve import Preview, PreviewOptions
 
+from .browser import TIMEOUT_MS, serve_folder
 from .conftest import ROOT, Project, native_note
-from .test_serve_browser import CHROMIUM, CHROMIUM_ARGS, TIMEOUT_MS
 
 RUN = "window.__pwned=1"
 PAYLOADS = [
@@ -245,39 +242,12 @@ def test_yaml_is_only_ever_loaded_with_the_safe_loader() -> None:
 # --- in a browser ----------------------------------------------------------------------------------------------------
 
 
-@pytest.fixture(scope="module")
-def browser() -> Iterator[Any]:
-    """Headless Chromium; a missing Chromium or Playwright fails the test, never skips it."""
-    if not CHROMIUM.exists():
-        pytest.fail(f"{CHROMIUM} is missing: install Debian's chromium (apt-get install chromium) to run browser tests")
-    try:
-        from playwright.sync_api import sync_playwright
-    except ImportError:
-        pytest.fail("playwright is not installed: pip install -e '.[dev]' (never `playwright install`)")
-    with sync_playwright() as playwright:
-        chromium = playwright.chromium.launch(executable_path=str(CHROMIUM), args=CHROMIUM_ARGS, headless=True)
-        yield chromium
-        chromium.close()
-
-
-class _Quiet(http.server.SimpleHTTPRequestHandler):
-    def log_message(self, format: str, *args: Any) -> None:
-        pass
-
-
 @pytest.fixture
 def served(project: Project) -> Iterator[str]:
     """The built hostile site, served over HTTP on 127.0.0.1 (a port of its own) as any static host would."""
     build_hostile(project)
-    handler = functools.partial(_Quiet, directory=str(project.site))
-    server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), handler)
-    thread = threading.Thread(target=server.serve_forever, daemon=True)
-    thread.start()
-    try:
-        yield f"http://127.0.0.1:{server.server_address[1]}/"
-    finally:
-        server.shutdown()
-        server.server_close()
+    with serve_folder(project.site) as url:
+        yield url
 
 
 _DOM_CHECK = r"""() => {
@@ -291,9 +261,11 @@ _DOM_CHECK = r"""() => {
               || attr.name === "srcdoc"))
         bad.push(`<${el.localName} ${attr.name}=${value.slice(0, 40)}>`);
     }
-    const ownScript = el.localName === "script" && !el.textContent.trim()
-      && /^(\.\.\/)*(\.\/)?assets\/[a-z0-9-]+\.js$/.test(el.getAttribute("src") || "");  // the site's own
-    if (["script", "iframe", "object", "embed", "base", "form"].includes(el.localName) && !ownScript)
+    const ownScript = el.localName === "script" && !el.textContent.trim()  // the site's own (404.html: absolute)
+      && /^((\.\.\/)*(\.\/)?|\/([a-z0-9._-]+\/)*)assets\/[a-z0-9-]+\.js$/.test(el.getAttribute("src") || "");
+    const ownForm = el.localName === "form" && el.getAttribute("role") === "search"  // the site's search box
+      && /^((\.\.\/)*(\.\/)?|\/([a-z0-9._-]+\/)*)search\/$|^$/.test(el.getAttribute("action") || "");
+    if (["script", "iframe", "object", "embed", "base", "form"].includes(el.localName) && !ownScript && !ownForm)
       bad.push(`<${el.localName} ${(el.outerHTML || "").slice(0, 60)}>`);
     if (el.localName === "meta" && (el.getAttribute("http-equiv") || "").toLowerCase() === "refresh"
         && /url\s*=\s*(javascript|data):/i.test(el.getAttribute("content") || "")) bad.push("<meta refresh>");

@@ -10,22 +10,19 @@ from pathlib import Path
 
 import pytest
 
-from .conftest import ROOT, SHARED, Project, shared_path
+from .conftest import ROOT, SHARED, Project, shared_path, tree_bytes
 
 GEN = SHARED / "bench" / "gen_corpus.py"
 
 
 def tree(root: Path) -> dict[str, bytes]:
-    """Every file of a site (the marker aside) by relative path."""
-    return {
-        p.relative_to(root).as_posix(): p.read_bytes()
-        for p in sorted(root.rglob("*"))
-        if p.is_file() and p.name != ".signalkb"
-    }
+    """Every file of a site (the marker and the search bundle aside) by relative path."""
+    return {rel: data for rel, data in tree_bytes(root).items() if rel != ".signalkb"}
 
 
 def mtimes(root: Path) -> dict[str, int]:
-    return {p.relative_to(root).as_posix(): p.stat().st_mtime_ns for p in root.rglob("*") if p.is_file()}
+    """When each file of a site (the search bundle aside: it is remade whole) was last written."""
+    return {rel: (root / rel).stat().st_mtime_ns for rel in tree_bytes(root)}
 
 
 @pytest.fixture

@@ -8,7 +8,7 @@ from hypothesis import strategies as st
 from markdown_it import MarkdownIt
 from markupsafe import Markup
 
-from signalkb.markup import block_plain, escape, inline_plain, render_block, render_inline, safe_url
+from signalkb.markup import block_plain, escape, inline_plain, printable, render_block, render_inline, safe_url
 
 
 def reference_md() -> MarkdownIt:
@@ -201,3 +201,18 @@ def test_fast_path_examples(text: str) -> None:
 )
 def test_safe_url(url: str, safe: str | None) -> None:
     assert safe_url(url) == safe
+
+
+@pytest.mark.parametrize(
+    ("text", "expected"),
+    [
+        ("plain é 日本 👩\u200d👧 \u202e\u2028\xa0\ufffd", "plain é 日本 👩\u200d👧 \u202e\u2028\xa0\ufffd"),
+        ("tab\tnewline\ncr\r", "tab\tnewline\ncr\r"),
+        ("bell\x07 vt\x0b ff\x0c nul\x00 esc\x1b", "bell\ufffd vt\ufffd ff\ufffd nul\ufffd esc\ufffd"),
+        ("del\x7f c1\x80\x85\x9f", "del\ufffd c1\ufffd\ufffd\ufffd"),
+        ("\ufdd0\ufdef\ufffe\uffff\U0001fffe\U0010ffff", "\ufffd" * 6),
+    ],
+)
+def test_printable_replaces_what_html_and_xml_forbid(text: str, expected: str) -> None:
+    """Controls (but tab, newline, CR) and noncharacters become U+FFFD; everything else is left as it is."""
+    assert printable(text) == expected

@@ -1,0 +1,168 @@
+"""Search without a browser: what the pages tell Pagefind, the index the build makes, and when it is remade.
+
+The browser half (typing a query, filters, `/`) is in test_search_browser.py.
+"""
+
+from __future__ import annotations
+
+import io
+import json
+import re
+import time
+from pathlib import Path
+
+import pytest
+
+from signalkb import pipeline, search
+from signalkb.config import load_config
+from signalkb.serve import Preview, PreviewOptions
+from tests.conftest import Project, native_note
+
+BUNDLE = "pagefind"
+
+
+def _entry(site: Path) -> dict[str, object]:
+    return json.loads((site / BUNDLE / "pagefind-entry.json").read_text(encoding="utf-8"))
+
+
+def _page_count(site: Path) -> int:
+    languages = _entry(site)["languages"]
+    assert isinstance(languages, dict)
+    return sum(int(lang["page_count"]) for lang in languages.values())
+
+
+def _settled_count(site: Path) -> int:
+    """The page count, or -1 while the preview swaps a new index in."""
+    try:
+        return _page_count(site)
+    except (OSError, ValueError):
+        return -1
+
+
+def test_build_indexes_one_result_per_signal_and_per_note(project: Project) -> None:
+    project.write(
+        {
+            "a1.md": native_note("First note", rows=[("Solar on roofs", "A change", "A horizon", "Cheaper panels")]),
+            "a2.md": native_note(
+                "Second note",
+                rows=[
+                    ("Heat pumps", "A change", "A horizon", "Electrification"),
+                    ("Grid batteries", "A change", "A horizon", "x"),
+                ],
+            ),
+        }
+    )
+    run = project.build()
+    assert run.status == 0, run.err
+    assert (project.site / BUNDLE / "pagefind.js").is_file()
+    data = project.data()
+    assert _page_count(project.site) == len(data["signals"]) + len(data["notes"]) == 5
+
+
+def test_pages_carry_the_filters_and_metadata_results_show(project: Project) -> None:
+    project.write(
+        {
+            "a1.md": native_note(
+                "Rooftop note", rows=[("Solar on roofs", "A change", "A horizon", "Falling panel prices")]
+            )
+        }
+    )
+    assert project.build().status == 0
+    data = project.data()
+    signal = data["signals"][0]
+    page = project.page(signal["url"])
+    body = re.search(r"<article[^>]*data-pagefind-body[^>]*>", page)
+    assert body and 'data-pagefind-filter="type:Signal"' in body.group(0)
+    label = data["forces"][0]["label"]  # the shared force the phrase was matched to, not the phrase
+    assert f'data-pagefind-filter="force">{label}<' in page
+    assert 'data-pagefind-meta="note">Rooftop note<' in page
+    assert 'data-pagefind-meta="date[datetime]"' in page and 'data-pagefind-filter="year[data-year]"' in page
+    # lists of other signals are left out of the index, so a word finds only the signals that say it
+    assert page.count('data-pagefind-ignore="all"') >= 2
+    note_page = project.page(data["notes"][0]["url"])
+    assert 'data-pagefind-filter="type:Note"' in note_page
+    force_page = project.page(data["forces"][0]["url"])
+    assert "data-pagefind-body" not in force_page  # only signals and notes are results
+
+
+def test_every_page_has_a_labelled_search_box_and_the_search_page_exists(project: Project) -> None:
+    project.write({"a1.md": native_note("A note")})
+    assert project.build().status == 0
+    home = project.page("")
+    assert re.search(r'<form class="site-search" role="search" action="./search/"', home)
+    assert '<label for="site-search">Search</label>' in home
+    assert re.search(r'<input type="search" id="site-search" name="q"', home)
+    assert '<script type="module" src="./assets/search.js">' in home
+    search_page = project.page("search/")
+    assert '<label for="search-q">' in search_page and 'id="search-q"' in search_page
+    assert "<noscript>" in search_page
+
+
+def test_no_search_skips_the_index_and_the_box(project: Project) -> None:
+    project.write({"a1.md": native_note("A note")})
+    assert project.build().status == 0
+    assert (project.site / BUNDLE).is_dir()
+    run = project.build("--no-search")
+    assert run.status == 0, run.err
+    assert not (project.site / BUNDLE).exists(), "a stale index is removed when search is turned off"
+    assert 'role="search"' not in project.page("")
+    assert not (project.site / "search").exists()
+
+
+def test_site_yaml_can_turn_search_off_and_rejects_non_booleans(project: Project) -> None:
+    project.write({"a1.md": native_note("A note")})
+    (project.root / "site.yaml").write_text("search: false\n", encoding="utf-8")
+    assert project.build().status == 0
+    assert not (project.site / BUNDLE).exists()
+    (project.root / "site.yaml").write_text("title: T\nsearch: sometimes\n", encoding="utf-8")
+    run = project.build()
+    assert run.status == 1
+    assert any(line.startswith("site.yaml:2: error: `search` must be true or false") for line in run.messages)
+
+
+def test_incremental_build_remakes_the_index_and_warm_build_leaves_it(project: Project) -> None:
+    project.write({"a1.md": native_note("A note")})
+    assert project.build().status == 0
+    before = _page_count(project.site)
+    entry = (project.site / BUNDLE / "pagefind-entry.json").stat().st_mtime_ns
+    assert project.build().status == 0  # nothing changed: the index is not remade
+    assert (project.site / BUNDLE / "pagefind-entry.json").stat().st_mtime_ns == entry
+    project.write({"a2.md": native_note("Another note", rows=[("Grid batteries", "A change", "A horizon", "Storage")])})
+    assert project.build().status == 0
+    assert _page_count(project.site) == before + 2
+    leftovers = [p.name for p in project.site.parent.iterdir() if "search" in p.name]
+    assert leftovers == [], "no temporary index folder is left beside the site"
+
+
+def test_a_missing_pagefind_is_a_warning_and_the_site_is_still_written(
+    project: Project, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    project.write({"a1.md": native_note("A note")})
+    monkeypatch.setattr(search, "executable", lambda: None)
+    config, problems = load_config(None, {"content_dir": str(project.content), "out_dir": str(project.site)})
+    assert problems == []
+    report = pipeline.build(config, publishing=False)
+    assert report.written and not report.failed
+    messages = [d.format() for d in report.diagnostics]
+    assert any("warning: the search index was not built: Pagefind is not installed" in m for m in messages)
+    assert any("--no-search" in m for m in messages), "the message says how to go on"
+    strict = pipeline.build(config, publishing=False, strict=True, clean=True)
+    assert strict.failed or not strict.written
+    assert (project.site / "index.html").is_file(), "a strict failure leaves the last good site"
+
+
+def test_preview_indexes_in_the_background_after_each_build(project: Project) -> None:
+    project.write({"a1.md": native_note("A note")})
+    config, problems = load_config(None, {"content_dir": str(project.content), "out_dir": str(project.site)})
+    assert problems == []
+    options = PreviewOptions(port=0, debounce=0.05, poll_timeout=5.0)
+    with Preview(config, options, out=io.StringIO(), err=io.StringIO()) as preview:
+        assert preview.indexer.wait(60), "the first index is made after the first build"
+        assert _page_count(project.site) == 2
+        project.write(
+            {"a2.md": native_note("Another note", rows=[("Grid batteries", "A change", "A horizon", "Storage")])}
+        )
+        deadline = time.monotonic() + 60
+        while _settled_count(project.site) != 4 and time.monotonic() < deadline:
+            time.sleep(0.1)  # the watcher rebuilds, then the indexer runs on its own thread
+        assert _page_count(project.site) == 4

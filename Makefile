@@ -5,7 +5,7 @@ PY := $(VENV)/bin/python
 STAMP := $(VENV)/.installed
 NODE_STAMP := tests/js/node_modules/.installed
 
-.PHONY: site test serve check lint format types clean bench bench-search golden fuzz hardening
+.PHONY: site test serve check lint format types clean bench bench-search screenshots golden fuzz hardening
 
 $(STAMP): pyproject.toml
 	@test -x $(PY) || $(PYTHON) -m venv $(VENV)
@@ -25,8 +25,8 @@ test: $(STAMP) $(NODE_STAMP)  ## run every test
 	$(PY) -m pytest
 
 check: $(STAMP) $(NODE_STAMP)  ## format check, lint, types, tests
-	$(PY) -m ruff format --check signalkb tests bench build.py
-	$(PY) -m ruff check signalkb tests bench build.py
+	$(PY) -m ruff format --check signalkb tests bench docs build.py
+	$(PY) -m ruff check signalkb tests bench docs build.py
 	$(PY) -m mypy
 	$(PY) -m pytest
 
@@ -38,8 +38,8 @@ hardening: fuzz  ## also: 8 builds of 2,000 notes killed at random moments, and 
 	FAULT_KILLS=8 LOAD_SECONDS=30 $(PY) -m pytest -q -s tests/test_faults.py tests/test_serve_load.py
 
 format: $(STAMP)
-	$(PY) -m ruff format signalkb tests bench build.py
-	$(PY) -m ruff check --fix signalkb tests bench build.py
+	$(PY) -m ruff format signalkb tests bench docs build.py
+	$(PY) -m ruff check --fix signalkb tests bench docs build.py
 
 serve: $(STAMP)  ## preview at http://127.0.0.1:8000/: rebuilds on every change, reloads open pages
 	$(PY) build.py serve
@@ -55,3 +55,6 @@ bench: $(STAMP)  ## speed and memory side by side with Hugo (1,000 and 10,000 no
 
 bench-search: $(STAMP)  ## search index size and first-query transfer on a generated 10,000-note knowledge base
 	$(PY) bench/search_size.py --notes 10000
+
+screenshots: $(STAMP)  ## the README's pictures: docs/screenshots/*.png (light and dark) and docs/force-index.png
+	$(PY) docs/screenshots.py

@@ -4,7 +4,8 @@
 Generates corpora with ../shared/bench/gen_corpus.py (cached under the system temp folder), installs
 Debian's `hugo` if it is missing (when run as root), then times, for each size:
   - Hugo: a clean build of the same pages (median of --runs);
-  - signalkb cold: `build.py build --clean` (median of --runs);
+  - signalkb cold: `build.py build --clean --no-search` (the same pages as Hugo's), then with the search
+    index (Pagefind; Hugo's site has no search) (median of --runs);
   - signalkb warm: a rebuild with nothing changed;
   - signalkb one-note edit: a rebuild after one note's text changed.
 Prints one table with wall time (median), peak RSS, pages/s and the ratio to Hugo's clean build.
@@ -122,9 +123,11 @@ def main() -> int:
                 rows.append(("hugo (clean)", n, count_pages(out), wall, rss))
             out = work / f"skb-{n}"
             base = [sys.executable, str(ROOT / "build.py"), "build", "--content", str(native), "--out", str(out), "-q"]
-            wall, rss = measure([*base, "--clean"], args.runs)
+            wall, rss = measure([*base, "--clean", "--no-search"], args.runs)
             pages = count_pages(out)
-            rows.append(("signalkb cold (--clean)", n, pages, wall, rss))
+            rows.append(("signalkb cold, no search (Hugo's pages)", n, pages, wall, rss))
+            wall, rss = measure([*base, "--clean"], args.runs)
+            rows.append(("signalkb cold, with search index", n, pages, wall, rss))
             wall, rss = measure(base, args.runs)
             rows.append(("signalkb warm, nothing changed", n, pages, wall, rss))
             victim = sorted(native.glob("*.md"))[n // 2]

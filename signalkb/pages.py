@@ -222,7 +222,6 @@ class _Planner:
             | {
                 "source": note.parsed.source,
                 "anchor": signal.id,
-                "year": note.date.year if note.date else "",
                 "keywords": [linked(self.refs.keywords[k], root) for k in note.keyword_ids],
                 "themes": [linked(self.refs.themes[t], root) for t in note.theme_ids],
             },

@@ -53,6 +53,8 @@ class BuildReport:
     written: bool = False
     incremental: bool = False
     seconds: float = 0.0
+    search_changed: int = 0
+    """Search records (signals and notes) added, changed or removed by this build: the index is remade if any."""
 
     @property
     def failed(self) -> bool:
@@ -295,11 +297,16 @@ def _render_all(
         if not write:
             return
         removed = [rel for rel in old_pages if rel not in pages]
+        records = folder / search.RECORDS
+        if config.search:
+            with _timed(report, "search"):
+                report.search_changed = search.sync_records(records, search.records(kb, config.language))
         if search_index and not incremental:
             with _timed(report, "search"):
-                problem = search.index(staging.path, staging.path / search.BUNDLE)
+                problem = search.index(records, staging.path / search.BUNDLE)
             if problem is not None:
                 report.diagnostics.append(problem)
+                search.forget(records)  # the next build tries again
                 if strict:
                     return
         with _timed(report, "publish"):
@@ -317,11 +324,12 @@ def _render_all(
             state.pages = pages
             state.site_id = site_id(config.out_dir)
             cache.save_state(folder, state)
-        if incremental and search_index and (report.files or removed or not search.is_indexed(config.out_dir)):
+        if incremental and search_index and (report.search_changed or not search.is_indexed(config.out_dir)):
             with _timed(report, "search"):
-                problem = search.refresh(config.out_dir, publish_lock)
+                problem = search.refresh(records, config.out_dir, publish_lock)
             if problem is not None:
                 report.diagnostics.append(problem)
+                search.forget(records)
         elif incremental and not config.search:
             search.remove(config.out_dir, publish_lock)  # search turned off: no stale index left behind
     except OSError as exc:

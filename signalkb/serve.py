@@ -15,7 +15,7 @@ from typing import TextIO
 
 from watchdog.observers.api import BaseObserver
 
-from . import search
+from . import cache, search
 from .config import SiteConfig
 from .diagnostics import Diagnostic
 from .livereload import POLL_TIMEOUT, PreviewServer, PreviewState, ServeError, bind_server, is_loopback, site_url
@@ -88,7 +88,8 @@ class Preview:
             reload_config=reload_config,
         )
         self.loop = RebuildLoop(self.rebuilder, debounce=options.debounce)
-        self.indexer = BackgroundIndexer(config.out_dir, self.state.publish_lock, self._indexed)
+        records = cache.cache_dir_for(config.out_dir, config.content_dir) / search.RECORDS
+        self.indexer = BackgroundIndexer(records, config.out_dir, self.state.publish_lock, self._indexed)
         self.rebuilder.index_search = self._index_search
         self._search_problem: str | None = None
         self.server: PreviewServer | None = None
@@ -96,9 +97,10 @@ class Preview:
         self._server_thread: threading.Thread | None = None
         self._closed = False
 
-    def _index_search(self, wanted: bool) -> None:
+    def _index_search(self, wanted: bool, changed: bool) -> None:
         if wanted:
-            self.indexer.request()
+            if changed or not search.is_indexed(self.config.out_dir):
+                self.indexer.request()
         else:
             search.remove(self.config.out_dir, self.state.publish_lock)
 

@@ -288,8 +288,8 @@ class Rebuilder:
         self.config_file = config_file
         self.reload_config = reload_config
         self._printed_warnings: list[str] | None = None
-        self.index_search: Callable[[bool], None] | None = None
-        """Called after every written build with whether search is on (the preview makes the index then)."""
+        self.index_search: Callable[[bool, bool], None] | None = None
+        """Called after every written build with whether search is on and whether a search record changed."""
         self._search = config.search
 
     def __call__(self, changed: list[str], first: bool = False) -> None:
@@ -305,7 +305,7 @@ class Rebuilder:
         errors = [d.format() for d in report.sorted_diagnostics() if d.is_error]
         self.publish(errors, sum(not d.is_error for d in report.diagnostics))
         if report.written and self.index_search is not None:
-            self.index_search(self._search)  # after the reload: the page never waits for the index
+            self.index_search(self._search, report.search_changed > 0)  # after the reload: pages never wait for it
 
     def say(self, line: str, stream: TextIO | None = None, chatty: bool = False) -> None:
         """Write one line to the terminal (`out` unless told otherwise); `chatty` lines are left out with quiet."""

@@ -8,6 +8,7 @@ from __future__ import annotations
 import io
 import json
 import re
+import shutil
 import time
 from pathlib import Path
 
@@ -16,7 +17,7 @@ import pytest
 from signalkb import pipeline, search
 from signalkb.config import load_config
 from signalkb.serve import Preview, PreviewOptions
-from tests.conftest import Project, native_note
+from tests.conftest import ROOT, Project, native_note
 
 BUNDLE = "pagefind"
 
@@ -59,30 +60,35 @@ def test_build_indexes_one_result_per_signal_and_per_note(project: Project) -> N
     assert _page_count(project.site) == len(data["signals"]) + len(data["notes"]) == 5
 
 
-def test_pages_carry_the_filters_and_metadata_results_show(project: Project) -> None:
+def test_records_hold_what_a_result_shows_and_filters_by(project: Project) -> None:
     project.write(
         {
             "a1.md": native_note(
-                "Rooftop note", rows=[("Solar on roofs", "A change", "A horizon", "Falling panel prices")]
+                "Rooftop <note>",
+                "20230405",
+                rows=[("Solar on roofs", "Cheaper power", "Every roof", "Falling panel prices")],
+                keywords=("photovoltaics",),
+                themes=("energy transition",),
             )
         }
     )
     assert project.build().status == 0
     data = project.data()
-    signal = data["signals"][0]
-    page = project.page(signal["url"])
-    body = re.search(r"<article[^>]*data-pagefind-body[^>]*>", page)
-    assert body and 'data-pagefind-filter="type:Signal"' in body.group(0)
-    label = data["forces"][0]["label"]  # the shared force the phrase was matched to, not the phrase
-    assert f'data-pagefind-filter="force">{label}<' in page
-    assert 'data-pagefind-meta="note">Rooftop note<' in page
-    assert 'data-pagefind-meta="date[datetime]"' in page and 'data-pagefind-filter="year[data-year]"' in page
-    # lists of other signals are left out of the index, so a word finds only the signals that say it
-    assert page.count('data-pagefind-ignore="all"') >= 2
-    note_page = project.page(data["notes"][0]["url"])
-    assert 'data-pagefind-filter="type:Note"' in note_page
-    force_page = project.page(data["forces"][0]["url"])
-    assert "data-pagefind-body" not in force_page  # only signals and notes are results
+    signal, note, force = data["signals"][0], data["notes"][0], data["forces"][0]
+    records = project.root / ".signalkb-cache"
+    found = list(records.rglob(f"search-records/{signal['url']}index.html"))
+    assert len(found) == 1, "one record per signal, at its page's path"
+    record = found[0].read_text(encoding="utf-8")
+    assert re.search(r'<body data-pagefind-body data-pagefind-filter="type:Signal"', record)
+    assert "<h1>Solar on roofs</h1>" in record and "<p>Cheaper power</p>" in record and "<p>Every roof</p>" in record
+    assert '<p data-pagefind-meta="note">Rooftop &lt;note&gt;</p>' in record, "note text is escaped"
+    assert '<p data-pagefind-meta="date:2023-04-05"></p><p data-pagefind-filter="year:2023"></p>' in record
+    assert f'<li data-pagefind-filter="force">{force["label"]}</li>' in record, "the shared force, not the phrase"
+    assert '<li data-pagefind-filter="keyword">photovoltaics</li>' in record
+    assert '<li data-pagefind-filter="theme">energy transition</li>' in record
+    note_record = next(records.rglob(f"search-records/{note['url']}index.html")).read_text(encoding="utf-8")
+    assert 'data-pagefind-filter="type:Note"' in note_record and "<p>Solar on roofs</p>" in note_record
+    assert len(list(records.rglob("search-records/**/*.html"))) == 2, "forces and terms are not results"
 
 
 def test_every_page_has_a_labelled_search_box_and_the_search_page_exists(project: Project) -> None:
@@ -149,6 +155,22 @@ def test_a_missing_pagefind_is_a_warning_and_the_site_is_still_written(
     strict = pipeline.build(config, publishing=False, strict=True, clean=True)
     assert strict.failed or not strict.written
     assert (project.site / "index.html").is_file(), "a strict failure leaves the last good site"
+    monkeypatch.undo()
+    again = pipeline.build(config, publishing=False)  # nothing changed, but the index is still owed
+    assert again.written and search.is_indexed(project.site)
+
+
+def test_a_template_change_does_not_remake_the_index(project: Project) -> None:
+    project.write({"a1.md": native_note("A note")})
+    shutil.copytree(ROOT / "templates", project.root / "templates")
+    (project.root / "site.yaml").write_text("templates_dir: templates\n", encoding="utf-8")
+    assert project.build().status == 0
+    entry = (project.site / BUNDLE / "pagefind-entry.json").stat().st_mtime_ns
+    base = project.root / "templates" / "base.html"
+    base.write_text(base.read_text(encoding="utf-8").replace("built with signalkb", "made here"), encoding="utf-8")
+    assert project.build().status == 0
+    assert "made here" in project.page("")
+    assert (project.site / BUNDLE / "pagefind-entry.json").stat().st_mtime_ns == entry, "search records did not change"
 
 
 def test_preview_indexes_in_the_background_after_each_build(project: Project) -> None:
@@ -166,3 +188,26 @@ def test_preview_indexes_in_the_background_after_each_build(project: Project) ->
         while _settled_count(project.site) != 4 and time.monotonic() < deadline:
             time.sleep(0.1)  # the watcher rebuilds, then the indexer runs on its own thread
         assert _page_count(project.site) == 4
+
+
+def test_stopping_the_preview_cancels_an_index_run_and_publishes_nothing_half_made(
+    project: Project, monkeypatch: pytest.MonkeyPatch, tmp_path: Path
+) -> None:
+    # a stand-in for Pagefind that never finishes, as a huge knowledge base would seem to
+    hung = tmp_path / "pagefind"
+    hung.write_text("#!/bin/sh\nexec sleep 600\n", encoding="utf-8")
+    hung.chmod(0o755)
+    monkeypatch.setattr(search, "executable", lambda: hung)
+    records = tmp_path / "records"
+    search.sync_records(records, {"a/index.html": b"<html><body>a</body></html>"})
+    project.site.mkdir(parents=True)
+    outcomes: list[object] = []
+    indexer = search.BackgroundIndexer(records, project.site, None, outcomes.append)
+    indexer.request()
+    assert not indexer.wait(1.0), "the stand-in is still indexing"
+    indexer.stop()
+    assert not indexer._thread.is_alive(), "stop() left the indexing thread running"
+    assert outcomes == [], "a cancelled run reported an outcome"
+    assert not search.is_indexed(project.site)
+    assert not list(project.site.parent.glob(f".{project.site.name}.new-search-*")), "a work folder was left"
+    assert not (records / search.MANIFEST).exists(), "the next build would not index again"

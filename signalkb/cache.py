@@ -12,6 +12,7 @@ import hashlib
 import logging
 import os
 import pickle
+import shutil
 import tempfile
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -133,8 +134,5 @@ def forget_pages(folder: Path, state: CacheState) -> None:
 
 
 def clear(folder: Path) -> None:
-    """Delete the cache (a `--clean` build)."""
-    with contextlib.suppress(FileNotFoundError):
-        (folder / NOTES_FILE).unlink()
-    with contextlib.suppress(FileNotFoundError):
-        (folder / PAGES_FILE).unlink()
+    """Delete the cache (a `--clean` build): parsed notes, page fingerprints, search records, temp files."""
+    shutil.rmtree(folder, ignore_errors=True)

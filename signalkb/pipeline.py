@@ -301,10 +301,13 @@ def _render_all(
         if config.search:
             with _timed(report, "search"):
                 report.search_changed = search.sync_records(records, search.records(kb, config.language))
+        indexed_at: str | None = None
         if search_index and not incremental:
             with _timed(report, "search"):
+                indexed_at = search.stale_token(records)
                 problem = search.index(records, staging.path / search.BUNDLE)
             if problem is not None:
+                indexed_at = None
                 report.diagnostics.append(problem)
                 search.forget(records)  # the next build tries again
                 if strict:
@@ -324,12 +327,12 @@ def _render_all(
             state.pages = pages
             state.site_id = site_id(config.out_dir)
             cache.save_state(folder, state)
-        if incremental and search_index and (report.search_changed or not search.is_indexed(config.out_dir)):
+        search.mark_current(records, indexed_at)
+        if incremental and search_index and not search.is_current(records, config.out_dir):
             with _timed(report, "search"):
                 problem = search.refresh(records, config.out_dir, publish_lock)
             if problem is not None:
                 report.diagnostics.append(problem)
-                search.forget(records)
         elif incremental and not config.search:
             search.remove(config.out_dir, publish_lock)  # search turned off: no stale index left behind
     except OSError as exc:

@@ -7,7 +7,10 @@ cache and rewritten only when they change, so the index is remade only when some
 and Pagefind reads a few hundred bytes per page instead of the whole page (4× faster at 10,000 notes).
 The index goes into the staging folder before a cold build swaps it in, or is made beside the published
 site after an incremental build and swapped in whole, so a reader never sees half an index. The preview
-makes it on a thread of its own (`BackgroundIndexer`) so a page refresh never waits for it.
+makes it on a thread of its own (`BackgroundIndexer`) so a page refresh never waits for it, and cancels
+it when the preview stops. A `.stale` mark in the records folder, set before the first record changes and
+cleared once an index made from them is published, makes the next build index again after a kill or a
+failed run.
 """
 
 from __future__ import annotations
@@ -15,6 +18,7 @@ from __future__ import annotations
 import contextlib
 import hashlib
 import logging
+import os
 import pickle
 import shutil
 import subprocess
@@ -94,6 +98,7 @@ def records(kb: KnowledgeBase, language: str) -> dict[str, bytes]:
     return out
 
 
+_TMP = ".partial"
 MANIFEST = ".digests.pickle"
 """In the records folder: each record's digest, so unchanged records are not read back to be compared."""
 
@@ -106,32 +111,67 @@ def sync_records(folder: Path, wanted: dict[str, bytes]) -> int:
             known: dict[str, bytes] = pickle.load(handle)  # noqa: S301 - our own cache file
     except (OSError, pickle.PickleError, EOFError, AttributeError, ValueError):
         known = {}
-    existing = {p.relative_to(folder).as_posix() for p in folder.rglob("*.html")} if folder.is_dir() else set()
+    existing = set()
+    for path in folder.rglob("*") if folder.is_dir() else ():
+        if path.name.endswith(_TMP):  # left by a build killed while it wrote
+            with contextlib.suppress(OSError):
+                path.unlink()
+        elif path.suffix == ".html":
+            existing.add(path.relative_to(folder).as_posix())
     changed = 0
     for rel, data in wanted.items():
         if rel in existing and known.get(rel) == digests[rel]:
             continue
+        if not changed:
+            forget(folder)  # before the first write: a build killed from here on leaves the mark
         path = folder / rel
         path.parent.mkdir(parents=True, exist_ok=True)
-        tmp = path.with_name(path.name + ".tmp")
+        tmp = path.with_name(path.name + _TMP)
         tmp.write_bytes(data)
         tmp.replace(path)  # the preview's indexer may be reading it
         changed += 1
     for rel in existing - wanted.keys():
+        if not changed:
+            forget(folder)
         with contextlib.suppress(OSError):
             (folder / rel).unlink()
         changed += 1
     if changed or known != digests:
         folder.mkdir(parents=True, exist_ok=True)
-        with open(folder / MANIFEST, "wb") as handle:
-            pickle.dump(digests, handle, protocol=pickle.HIGHEST_PROTOCOL)
+        tmp = folder / (MANIFEST + _TMP)
+        tmp.write_bytes(pickle.dumps(digests, protocol=pickle.HIGHEST_PROTOCOL))
+        tmp.replace(folder / MANIFEST)
     return changed
 
 
+STALE = ".stale"
+"""In the records folder while the published index may not match the records: a random token per change."""
+
+
 def forget(folder: Path) -> None:
-    """Forget which records are indexed, so the next build makes the index again (after a failed run)."""
-    with contextlib.suppress(OSError):
-        (folder / MANIFEST).unlink()
+    """Record that the index does not match the records (changed records, a failed run): the next build remakes it."""
+    folder.mkdir(parents=True, exist_ok=True)
+    (folder / STALE).write_text(os.urandom(8).hex(), encoding="ascii")
+
+
+def stale_token(folder: Path) -> str | None:
+    """The token of the last change not yet indexed, or None when the published index matches the records."""
+    try:
+        return (folder / STALE).read_text(encoding="ascii")
+    except OSError:
+        return None
+
+
+def mark_current(folder: Path, token: str | None) -> None:
+    """The index made from the records as they were at `token` is published: clear the mark if nothing changed since."""
+    if token is not None and stale_token(folder) == token:
+        with contextlib.suppress(OSError):
+            (folder / STALE).unlink()
+
+
+def is_current(folder: Path, out_dir: Path) -> bool:
+    """True when the site has a search bundle made from the records as they are."""
+    return is_indexed(out_dir) and stale_token(folder) is None
 
 
 def executable() -> Path | None:
@@ -194,6 +234,7 @@ def refresh(
 ) -> Diagnostic | None:
     """Index the records beside the published site, then swap the new bundle in (holding `lock` while swapping)."""
     out_dir = out_dir.resolve()
+    token = stale_token(records)
     work = Path(tempfile.mkdtemp(prefix=f".{out_dir.name}.new-search-", dir=out_dir.parent))
     try:
         problem = index(records, work / BUNDLE, cancel)
@@ -204,6 +245,7 @@ def refresh(
             if target.exists():
                 target.replace(work / "old")
             (work / BUNDLE).replace(target)
+        mark_current(records, token)
         return None
     except OSError as exc:
         return warning(f"the search index was not replaced: {exc}", None, "check free space and permissions")
@@ -280,8 +322,6 @@ class BackgroundIndexer:
             except Exception as exc:  # the preview goes on without a fresh index
                 log.exception("indexing for search failed")
                 problem = warning(f"the search index was not built: {exc!r}", None, "this is a bug in signalkb")
-            if problem is not None:
-                forget(self.records)
             if self.done is not None and not self._cancel.is_set():
                 with contextlib.suppress(Exception):
                     self.done(problem)

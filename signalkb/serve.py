@@ -88,8 +88,8 @@ class Preview:
             reload_config=reload_config,
         )
         self.loop = RebuildLoop(self.rebuilder, debounce=options.debounce)
-        records = cache.cache_dir_for(config.out_dir, config.content_dir) / search.RECORDS
-        self.indexer = BackgroundIndexer(records, config.out_dir, self.state.publish_lock, self._indexed)
+        self.records = cache.cache_dir_for(config.out_dir, config.content_dir) / search.RECORDS
+        self.indexer = BackgroundIndexer(self.records, config.out_dir, self.state.publish_lock, self._indexed)
         self.rebuilder.index_search = self._index_search
         self._search_problem: str | None = None
         self.server: PreviewServer | None = None
@@ -99,7 +99,7 @@ class Preview:
 
     def _index_search(self, wanted: bool, changed: bool) -> None:
         if wanted:
-            if changed or not search.is_indexed(self.config.out_dir):
+            if changed or not search.is_current(self.records, self.config.out_dir):
                 self.indexer.request()
         else:
             search.remove(self.config.out_dir, self.state.publish_lock)

@@ -14,7 +14,7 @@ from pathlib import Path
 
 import pytest
 
-from signalkb import pipeline, search
+from signalkb import cache, pipeline, search
 from signalkb.config import load_config
 from signalkb.serve import Preview, PreviewOptions
 from tests.conftest import ROOT, Project, native_note
@@ -210,4 +210,25 @@ def test_stopping_the_preview_cancels_an_index_run_and_publishes_nothing_half_ma
     assert outcomes == [], "a cancelled run reported an outcome"
     assert not search.is_indexed(project.site)
     assert not list(project.site.parent.glob(f".{project.site.name}.new-search-*")), "a work folder was left"
-    assert not (records / search.MANIFEST).exists(), "the next build would not index again"
+    assert not search.is_current(records, project.site), "the next build would not index again"
+
+
+def test_a_build_killed_between_writing_records_and_indexing_is_followed_by_a_new_index(project: Project) -> None:
+    project.write({"a1.md": native_note("A note")})
+    config, _ = load_config(None, {"content_dir": str(project.content), "out_dir": str(project.site)})
+    assert pipeline.build(config).written
+    folder = cache.cache_dir_for(config.out_dir, config.content_dir) / search.RECORDS
+    assert search.is_current(folder, project.site)
+    # what a build killed after its records were written leaves: new records, the old index
+    project.write({"a2.md": native_note("Tidal lagoons", rows=[("Tidal lagoons", "A change", "A horizon", "Tides")])})
+    kb = pipeline.load(config, pipeline.BuildReport(), None)
+    assert kb is not None
+    assert search.sync_records(folder, search.records(kb, config.language)) == 2  # a note and its signal
+    assert not search.is_current(folder, project.site)
+    report = pipeline.build(config)  # finds nothing else to write, but the index is behind the records
+    assert report.written and search.is_current(folder, project.site)
+    assert _page_count(project.site) == 4
+    # a leftover half-written record is swept, not indexed
+    (folder / "notes" / "x.html.partial").write_text("<html>", encoding="utf-8")
+    assert search.sync_records(folder, search.records(kb, config.language)) == 0
+    assert not (folder / "notes" / "x.html.partial").exists()

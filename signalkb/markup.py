@@ -37,11 +37,17 @@ _FORBIDDEN = re.compile(
     + "]"
 )
 """Code points HTML or XML 1.0 forbid in a document: controls but tab and newlines, and the noncharacters."""
+_FORBIDDEN_BMP = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\x7f-\x9f\ufdd0-\ufdef\ufffe\uffff]")
+"""The forbidden code points below U+10000: a few ranges, so a search is quick (unlike `_FORBIDDEN`'s)."""
+_ASTRAL = re.compile("[\U00010000-\U0010ffff]")
 
 
 def printable(document: str) -> str:
     """`document` (HTML or XML) with every code point HTML or XML forbids replaced by U+FFFD; else unchanged."""
-    return _FORBIDDEN.sub("\ufffd", document) if _FORBIDDEN.search(document) else document
+    # A page is scanned with the quick classes first; the full one runs only on pages with astral characters.
+    if _FORBIDDEN_BMP.search(document) or (_ASTRAL.search(document) and _FORBIDDEN.search(document)):
+        return _FORBIDDEN.sub("\ufffd", document)
+    return document
 
 
 def escape(text: str) -> str:

@@ -16,6 +16,22 @@ from .pages import PageSpec
 _SCALARS = (str, int, bool, type(None))
 
 
+class _ViewEnvironment(jinja2.Environment):
+    """Jinja with `x.name` on a view dict looked up as a key first (views are dicts; no view key names a method).
+
+    Jinja's own order (attribute, then item) raises and catches an AttributeError for every `s.href` on a
+    dict, which was a tenth of the render time; dict methods (`c.get("href")`) still work, as the fallback.
+    """
+
+    def getattr(self, obj: Any, attribute: str) -> Any:
+        if obj.__class__ is dict:
+            try:
+                return obj[attribute]
+            except KeyError:
+                pass
+        return super().getattr(obj, attribute)
+
+
 def make_environment(templates_dir: Path) -> jinja2.Environment:
     """Templates from `templates_dir`, HTML escaped by default, undefined names an error.
 
@@ -23,7 +39,7 @@ def make_environment(templates_dir: Path) -> jinja2.Environment:
     `context`, once per `key` and build, for pieces repeated on many pages (a signal in a list).
     The key must determine the context: `s.href` does, since it names the signal and the page depth.
     """
-    env = jinja2.Environment(
+    env = _ViewEnvironment(
         loader=jinja2.FileSystemLoader(str(templates_dir)),
         autoescape=True,
         undefined=jinja2.StrictUndefined,

@@ -211,6 +211,8 @@ def test_safe_url(url: str, safe: str | None) -> None:
         ("bell\x07 vt\x0b ff\x0c nul\x00 esc\x1b", "bell\ufffd vt\ufffd ff\ufffd nul\ufffd esc\ufffd"),
         ("del\x7f c1\x80\x85\x9f", "del\ufffd c1\ufffd\ufffd\ufffd"),
         ("\ufdd0\ufdef\ufffe\uffff\U0001fffe\U0010ffff", "\ufffd" * 6),
+        ("only astral: 👩 \U0001fffe 𝄞 \U0010ffff", "only astral: 👩 \ufffd 𝄞 \ufffd"),
+        ("astral, none forbidden: 👩 𝄞 \U0010fffd", "astral, none forbidden: 👩 𝄞 \U0010fffd"),
     ],
 )
 def test_printable_replaces_what_html_and_xml_forbid(text: str, expected: str) -> None:

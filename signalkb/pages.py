@@ -17,7 +17,20 @@ from .pages_forces import ForcePages
 from .pages_overviews import home_timeline, recent_signals
 from .pages_publish import cite, publish_pages
 from .pages_terms import term_pages
-from .views import HOW_LABELS, PageSpec, RawFile, Refs, Shared, View, base_view, item, linked, note_date, safe
+from .views import (
+    HOW_LABELS,
+    PageSpec,
+    RawFile,
+    Refs,
+    Shared,
+    SharedList,
+    View,
+    base_view,
+    item,
+    linked,
+    note_date,
+    safe,
+)
 
 __all__ = ["HOW_LABELS", "PageSpec", "plan_pages"]
 
@@ -42,12 +55,21 @@ class _Planner:
         self.force_pages = ForcePages(kb, config, self.refs, self.similar, self.no_force)
         self._items: dict[str, Shared] = {}
         """Signal list items for signal pages, made once: every signal page has the same root."""
+        self._lists: dict[tuple[str, ...], SharedList] = {}
+        """Lists of those items shown on several signal pages (by the signal ids listed)."""
 
     def item(self, sid: str, root: str) -> Shared:
         """A signal's list item linked from a signal page (cached; all signal pages share one root)."""
         found = self._items.get(sid)
         if found is None:
             found = self._items[sid] = Shared(item(self.refs.signals[sid], root))
+        return found
+
+    def items(self, sids: tuple[str, ...], root: str) -> SharedList:
+        """Signals' list items as one shared list (cached: most signals of a force list the same first others)."""
+        found = self._lists.get(sids)
+        if found is None:
+            found = self._lists[sids] = SharedList([self.item(sid, root) for sid in sids])
         return found
 
     def base(self, url: str, title: str, description: str, kind: str) -> View:
@@ -164,7 +186,7 @@ class _Planner:
         blocks = []
         for link in signal.forces:
             force = self.kb.forces_by_id[link.force_id]
-            others = [sid for sid in force.signal_ids[: limit + 1] if sid != signal.id][:limit]
+            others = tuple(sid for sid in force.signal_ids[: limit + 1] if sid != signal.id)[:limit]
             blocks.append(
                 linked(self.refs.forces[force.id], root)
                 | {
@@ -175,7 +197,7 @@ class _Planner:
                     "category_href": root + self.refs.categories[force.category]["url"]
                     if force.category in self.refs.categories
                     else "",
-                    "others": [self.item(sid, root) for sid in others],
+                    "others": self.items(others, root),
                     "more": len(force.signal_ids) - 1 - len(others),
                 }
             )
@@ -190,14 +212,14 @@ class _Planner:
                 if other in own or len(out) >= RELATED_FORCES:
                     continue
                 force = self.kb.forces_by_id[other]
-                sids = [s for s in force.signal_ids[:12] if self.kb.signals_by_id[s].note_id != signal.note_id][:4]
+                sids = tuple(s for s in force.signal_ids[:12] if self.kb.signals_by_id[s].note_id != signal.note_id)[:4]
                 if sids:
                     out.append(
                         linked(self.refs.forces[other], root)
                         | {
                             "like": self.kb.forces_by_id[link.force_id].label,
                             "score": f"{score:.2f}",
-                            "others": [self.item(s, root) for s in sids],
+                            "others": self.items(sids, root),
                         }
                     )
         return out

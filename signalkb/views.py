@@ -8,9 +8,9 @@ from __future__ import annotations
 
 import hashlib
 import json
-from collections.abc import Iterator, Mapping
+from collections.abc import Iterator, Mapping, Sequence
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, overload
 
 from markupsafe import Markup
 
@@ -150,8 +150,37 @@ class Shared(Mapping[str, Any]):
         return {**self._data, **other}
 
 
+class SharedList(Sequence[Shared]):
+    """A list of shared items that many pages show alike (a force's first signals): read-only, with a digest.
+
+    Templates iterate it like a list; `signal_list` renders it once per build by its digest (`fragment`), and
+    page fingerprints use the digest instead of the items.
+    """
+
+    __slots__ = ("_items", "digest")
+
+    def __init__(self, items: Sequence[Shared]) -> None:
+        self._items = tuple(items)
+        self.digest = "#" + hashlib.blake2b("".join(i.digest for i in self._items).encode(), digest_size=12).hexdigest()
+
+    @overload
+    def __getitem__(self, index: int) -> Shared: ...
+
+    @overload
+    def __getitem__(self, index: slice) -> Sequence[Shared]: ...
+
+    def __getitem__(self, index: int | slice) -> Shared | Sequence[Shared]:
+        return self._items[index]
+
+    def __len__(self) -> int:
+        return len(self._items)
+
+    def __iter__(self) -> Iterator[Shared]:
+        return iter(self._items)
+
+
 def _encode_default(obj: object) -> str:
-    return obj.digest if isinstance(obj, Shared) else repr(obj)
+    return obj.digest if isinstance(obj, Shared | SharedList) else repr(obj)
 
 
 ENCODER = json.JSONEncoder(ensure_ascii=False, check_circular=False, separators=(",", ":"), default=_encode_default)

@@ -68,8 +68,22 @@ class CacheState:
     """True when `notes` differs from what is on disk."""
 
 
+@dataclass(frozen=True)
+class Summary:
+    """What the last successful written build was made from and what it reported (the "nothing changed" check)."""
+
+    inputs: str
+    """Digest of every input (inputs.Inputs.digest) with the ledger as the build left it."""
+    site_id: str
+    """The output folder's marker after that build."""
+    counts: tuple[int, int, int, int]
+    """Notes, signals, forces and pages."""
+    diagnostics: list[Diagnostic]
+
+
 NOTES_FILE = "notes.pickle"
 PAGES_FILE = "pages.pickle"
+SUMMARY_FILE = "summary.pickle"
 
 
 def _read(path: Path) -> object:
@@ -100,10 +114,15 @@ def load_state(folder: Path, version: str) -> CacheState:
     if pages is not None and isinstance(pages[1], tuple) and len(pages[1]) == 3:
         state.pages, state.templates, state.site_id = pages[1]
     state.notes_changed = False
-    for stale in folder.glob(".state-*"):  # temp files of a build killed while it wrote the cache
+    remove_leftovers(folder)
+    return state
+
+
+def remove_leftovers(folder: Path) -> None:
+    """Remove the temp files of a build killed while it wrote the cache."""
+    for stale in folder.glob(".state-*"):
         with contextlib.suppress(OSError):
             stale.unlink()
-    return state
 
 
 def _write(path: Path, data: object) -> None:
@@ -124,6 +143,23 @@ def save_state(folder: Path, state: CacheState) -> None:
         _write(folder / NOTES_FILE, (state.version, state.notes))
         state.notes_changed = False
     _write(folder / PAGES_FILE, (state.version, (state.pages, state.templates, state.site_id)))
+
+
+def load_summary(folder: Path, version: str) -> Summary | None:
+    """The summary of the last successful written build, if there is one from this code."""
+    found = _load(folder / SUMMARY_FILE, version)
+    return found[1] if found is not None and isinstance(found[1], Summary) else None
+
+
+def save_summary(folder: Path, version: str, summary: Summary) -> None:
+    """Record a successful written build's summary."""
+    _write(folder / SUMMARY_FILE, (version, summary))
+
+
+def forget_summary(folder: Path) -> None:
+    """Drop the summary: the site is about to change (so a build killed midway is never taken as up to date)."""
+    with contextlib.suppress(OSError):
+        (folder / SUMMARY_FILE).unlink()
 
 
 def forget_pages(folder: Path, state: CacheState) -> None:

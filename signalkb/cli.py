@@ -125,6 +125,10 @@ def _summary(report: BuildReport, config: SiteConfig, verb: str) -> str:
         out = f"{config.out_dir.relative_to(Path.cwd())}/"
     except ValueError:
         out = f"{config.out_dir}/"
+    if report.unchanged:
+        return (
+            f"nothing changed: {out} is up to date ({counts}, {report.pages} pages), checked in {report.seconds:.1f} s"
+        )
     return f"built {counts} → {out} ({report.pages} pages) in {report.seconds:.1f} s"
 
 

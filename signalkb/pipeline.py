@@ -8,7 +8,6 @@ the old one and swaps it in; an incremental build replaces only the files that c
 
 from __future__ import annotations
 
-import hashlib
 import os
 import time
 from collections.abc import Callable, Iterator
@@ -20,17 +19,15 @@ from . import cache, exports, feeds, readers, search, urls
 from .config import SiteConfig
 from .diagnostics import Diagnostic, SourceLocation, error, has_errors, sort_key, warning
 from .forces import ForceResolver, Taxonomy, parse_taxonomy
+from .inputs import PERMALINKS_FILE, Inputs, read_inputs
 from .link import build_knowledge_base
 from .model import KnowledgeBase, ParsedNote
 from .pages import plan_pages
 from .permalinks import Ledger, format_ledger, parse_ledger
-from .publish import OutputRefused, Staging, site_id, write_atomic
-from .sources import SourceFile, discover, read_optional
+from .publish import OutputRefused, Staging, remove_leftovers, site_id, write_atomic
+from .sources import SourceFile
 from .workers import RenderJob, fingerprint, render_all
 
-FORCES_FILE = "forces.yaml"
-PERMALINKS_FILE = "permalinks.json"
-"""The permalink ledger in the content folder: the only file a build writes there (README, URL permanence)."""
 POOL_THRESHOLD = 1500
 """Fewer pages to render than this are rendered in-process (starting workers costs more)."""
 
@@ -55,6 +52,8 @@ class BuildReport:
     seconds: float = 0.0
     search_changed: int = 0
     """Search records (signals and notes) added, changed or removed by this build: the index is remade if any."""
+    unchanged: bool = False
+    """True when the inputs were those of the published site: nothing was read beyond them, nothing written."""
 
     @property
     def failed(self) -> bool:
@@ -102,8 +101,17 @@ def _read_notes(sources: list[SourceFile], state: cache.CacheState, report: Buil
     return parsed
 
 
-def load(config: SiteConfig, report: BuildReport, state: cache.CacheState | None = None) -> KnowledgeBase | None:
-    """Read and link the knowledge base; None when it cannot be read at all."""
+def _setting(config: SiteConfig, version: str, publishing: bool) -> str:
+    return f"{version}\n{config!r}\n{publishing}"
+
+
+def load(
+    config: SiteConfig,
+    report: BuildReport,
+    state: cache.CacheState | None = None,
+    inputs: Inputs | None = None,
+) -> KnowledgeBase | None:
+    """Read (unless `inputs` were read already) and link the knowledge base; None when it cannot be read at all."""
     state = state if state is not None else cache.CacheState()
     root = _display_root(config)
     if not config.content_dir.is_dir():
@@ -112,19 +120,18 @@ def load(config: SiteConfig, report: BuildReport, state: cache.CacheState | None
         )
         return None
     with _timed(report, "read"):
-        sources, problems = discover(config.content_dir, root)
-        report.diagnostics.extend(problems)
-        parsed = _read_notes(sources, state, report)
+        inputs = inputs or read_inputs(config, root, "")
+        report.diagnostics.extend(inputs.problems)
+        parsed = _read_notes(inputs.sources, state, report)
         parsed, problems = readers.finish(parsed)
         report.diagnostics.extend(problems)
-        taxonomy = Taxonomy(path=f"{root}/{FORCES_FILE}")
-        text, problems = read_optional(config.content_dir / FORCES_FILE, taxonomy.path)
-        report.diagnostics.extend(problems)
-        if text is not None:
-            taxonomy, problems = parse_taxonomy(text, taxonomy.path)
+        taxonomy = Taxonomy(path=inputs.taxonomy_path)
+        report.diagnostics.extend(inputs.taxonomy_problems)
+        if inputs.taxonomy_text is not None:
+            taxonomy, problems = parse_taxonomy(inputs.taxonomy_text, taxonomy.path)
             report.diagnostics.extend(problems)
-        ledger = _read_ledger(config, root, report)
-    if not sources and not has_errors(report.diagnostics):
+        ledger = _read_ledger(inputs, report)
+    if not inputs.sources and not has_errors(report.diagnostics):
         report.diagnostics.append(
             error(
                 f"no notes found in {root}",
@@ -140,23 +147,23 @@ def load(config: SiteConfig, report: BuildReport, state: cache.CacheState | None
     return kb
 
 
-def _read_ledger(config: SiteConfig, root: str, report: BuildReport) -> Ledger:
-    display = f"{root}/{PERMALINKS_FILE}"
-    text, problems = read_optional(config.content_dir / PERMALINKS_FILE, display)
-    report.diagnostics.extend(problems)
-    if text is None:
+def _read_ledger(inputs: Inputs, report: BuildReport) -> Ledger:
+    report.diagnostics.extend(inputs.ledger_problems)
+    if inputs.ledger_text is None:
         return Ledger()
-    ledger, problems = parse_ledger(text, display)
+    ledger, problems = parse_ledger(inputs.ledger_text, inputs.ledger_path)
     report.diagnostics.extend(problems)
     return ledger
 
 
-def _record_ledger(config: SiteConfig, kb: KnowledgeBase, report: BuildReport) -> None:
-    """Write the updated permalink ledger into the content folder, atomically, when it changed."""
+def _record_ledger(config: SiteConfig, kb: KnowledgeBase, report: BuildReport) -> str | None:
+    """Write the updated permalink ledger into the content folder, atomically, when it changed: its new text."""
     if not kb.ledger.changed:
-        return
+        return None
+    text = format_ledger(kb.ledger)
     try:
-        write_atomic(config.content_dir / PERMALINKS_FILE, format_ledger(kb.ledger).encode("utf-8"))
+        write_atomic(config.content_dir / PERMALINKS_FILE, text.encode("utf-8"))
+        return text
     except OSError as exc:
         report.diagnostics.append(
             warning(
@@ -165,6 +172,7 @@ def _record_ledger(config: SiteConfig, kb: KnowledgeBase, report: BuildReport) -
                 "check the content folder's permissions; until then moved and removed URLs are not remembered",
             )
         )
+        return None
 
 
 def build(
@@ -194,9 +202,19 @@ def build(
     version = cache.code_version()
     if clean:
         cache.clear(folder)
+    inputs = None
+    if config.content_dir.is_dir():
+        with _timed(report, "read"):
+            inputs = read_inputs(config, _display_root(config), _setting(config, version, publishing))
+    wants_index = search_index and config.search
+    if write and not clean and inputs is not None:
+        if _up_to_date(config, folder, version, inputs, wants_index, report, strict):
+            report.seconds = time.perf_counter() - started
+            return report
+        cache.forget_summary(folder)  # the site is about to change: a killed build must not look up to date
     state = cache.load_state(folder, version) if not clean else cache.CacheState(version=version)
     jobs = jobs or os.cpu_count() or 1
-    kb = load(config, report, state)
+    kb = load(config, report, state, inputs)
     if write and publishing and kb is not None and not config.base_url:
         report.diagnostics.append(
             warning(
@@ -218,23 +236,50 @@ def build(
             jobs=jobs,
             progress=progress,
             publish_lock=publish_lock,
-            search_index=search_index and config.search,
+            search_index=wants_index,
             strict=strict,
+            templates=inputs.templates if inputs is not None else b"",
         )
-        if write and publishing and report.written:
-            _record_ledger(config, kb, report)
+        if write and report.written and inputs is not None:
+            written = _record_ledger(config, kb, report) if publishing else None
+            if not wants_index or search.is_current(folder / search.RECORDS, config.out_dir):
+                ledger = written if written is not None else inputs.ledger_text
+                cache.save_summary(folder, version, _summary(report, inputs.digest(ledger), site_id(config.out_dir)))
     elif write and kb is not None:
         cache.save_state(folder, state)  # keep the parsed notes; pages are as they were
     report.seconds = time.perf_counter() - started
     return report
 
 
-def _templates_digest(templates_dir: Path) -> bytes:
-    digest = hashlib.blake2b(digest_size=16)
-    for path in sorted(templates_dir.rglob("*")):
-        if path.is_file() and not path.name.startswith("."):
-            digest.update(path.relative_to(templates_dir).as_posix().encode() + b"\0" + path.read_bytes() + b"\0")
-    return digest.digest()
+def _summary(report: BuildReport, inputs: str, site: str) -> cache.Summary:
+    counts = (report.notes, report.signals, report.forces, report.pages)
+    return cache.Summary(inputs, site, counts, list(report.diagnostics))
+
+
+def _up_to_date(
+    config: SiteConfig,
+    folder: Path,
+    version: str,
+    inputs: Inputs,
+    wants_index: bool,
+    report: BuildReport,
+    strict: bool,
+) -> bool:
+    """True (and `report` filled in as the last build left it) when the published site was built from `inputs`."""
+    done = cache.load_summary(folder, version)
+    if done is None or done.inputs != inputs.digest(inputs.ledger_text):
+        return False
+    if done.site_id != site_id(config.out_dir) or not done.site_id:
+        return False
+    if wants_index and not search.is_current(folder / search.RECORDS, config.out_dir):
+        return False
+    remove_leftovers(config.out_dir)
+    cache.remove_leftovers(folder)
+    report.notes, report.signals, report.forces, report.pages = done.counts
+    report.diagnostics = list(done.diagnostics)
+    report.unchanged = report.incremental = True
+    report.written = not (strict and report.diagnostics)
+    return True
 
 
 def _static_files(config: SiteConfig, kb: KnowledgeBase, published: list[str]) -> Iterator[tuple[str, bytes]]:
@@ -263,6 +308,7 @@ def _render_all(
     publish_lock: AbstractContextManager[object] | None,
     search_index: bool,
     strict: bool,
+    templates: bytes,
 ) -> None:
     incremental = write and bool(state.pages) and state.site_id == site_id(config.out_dir) != ""
     old_pages = state.pages if incremental else {}
@@ -275,7 +321,7 @@ def _render_all(
     pages: dict[str, str] = {}
     try:
         with _timed(report, "render"):
-            seed = _templates_digest(config.templates_dir)
+            seed = templates
             if state.templates != seed:
                 old_pages = {}  # new templates: every page is rendered again, in parallel
             state.templates = seed

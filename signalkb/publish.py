@@ -48,22 +48,43 @@ BACKGROUND_DELETE = 5000
 """An old site with more files than this is deleted in the background."""
 
 
+DELETING = ".deleting"
+"""Beside a folder being deleted in the background (`<folder>.deleting`): the deleting process's id."""
+
+
 def discard(folder: Path, *, background: bool) -> None:
-    """Delete a folder now, or in a detached process that outlives the build."""
+    """Delete a folder now, or in a detached process that outlives the build (the next build leaves it be)."""
     if background:
+        marker = folder.with_name(folder.name + DELETING)
         try:
-            code = "import shutil, sys; shutil.rmtree(sys.argv[1], ignore_errors=True)"
-            subprocess.Popen(  # our own interpreter deleting our own old site
-                [sys.executable, "-c", code, str(folder)],
+            code = (
+                "import os, shutil, sys; shutil.rmtree(sys.argv[1], ignore_errors=True)\n"
+                "try: os.unlink(sys.argv[2])\nexcept OSError: pass"
+            )
+            process = subprocess.Popen(  # our own interpreter deleting our own old site
+                [sys.executable, "-c", code, str(folder), str(marker)],
                 stdin=subprocess.DEVNULL,
                 stdout=subprocess.DEVNULL,
                 stderr=subprocess.DEVNULL,
                 start_new_session=True,
             )
-            return
         except OSError:
             pass
+        else:
+            with contextlib.suppress(OSError):
+                marker.write_text(str(process.pid), encoding="ascii")
+            return
     shutil.rmtree(folder, ignore_errors=True)
+
+
+def _being_deleted(folder: Path) -> bool:
+    """True while the process that `discard` started for `folder` still runs."""
+    try:
+        pid = int(folder.with_name(folder.name + DELETING).read_text(encoding="ascii"))
+        os.kill(pid, 0)
+    except (OSError, ValueError):
+        return False
+    return True
 
 
 def _prune(folder: Path, root: Path) -> None:
@@ -99,6 +120,22 @@ def check_output(out_dir: Path) -> None:
         )
 
 
+def remove_leftovers(out_dir: Path) -> None:
+    """Remove the staging folders that an interrupted build left beside `out_dir`."""
+    prefix = _stale_prefix(out_dir)
+    with contextlib.suppress(OSError):
+        for entry in out_dir.parent.iterdir():
+            if not entry.name.startswith((prefix + "new-", prefix + "old-")):
+                continue
+            if entry.is_dir():
+                if not _being_deleted(entry):
+                    shutil.rmtree(entry, ignore_errors=True)
+                    with contextlib.suppress(OSError):
+                        entry.with_name(entry.name + DELETING).unlink()
+            elif entry.name.endswith(DELETING) and not entry.with_name(entry.name[: -len(DELETING)]).exists():
+                entry.unlink()  # the marker of a deleting process that was killed
+
+
 class Staging:
     """A fresh folder beside the output folder; pages are written into it, then it replaces the output folder."""
 
@@ -106,7 +143,7 @@ class Staging:
         self.out_dir = out_dir.resolve()
         check_output(self.out_dir)
         self.out_dir.parent.mkdir(parents=True, exist_ok=True)
-        self._remove_stale()
+        remove_leftovers(self.out_dir)
         self.path = Path(tempfile.mkdtemp(prefix=_stale_prefix(self.out_dir) + "new-", dir=self.out_dir.parent))
         self.files = 0
         self._dirs: set[Path] = {self.path}
@@ -120,13 +157,6 @@ class Staging:
         staging.files = 0
         staging._dirs = {staging.path}
         return staging
-
-    def _remove_stale(self) -> None:
-        """Remove staging folders that an interrupted build left behind."""
-        prefix = _stale_prefix(self.out_dir)
-        for entry in self.out_dir.parent.iterdir():
-            if entry.name.startswith((prefix + "new-", prefix + "old-")) and entry.is_dir():
-                shutil.rmtree(entry, ignore_errors=True)
 
     def write(self, rel_path: str, data: bytes) -> None:
         """Write one output file; `rel_path` must stay inside the folder."""

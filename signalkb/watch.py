@@ -368,5 +368,8 @@ class Rebuilder:
             self.say(f"{stamp} build failed: {errors} error{'s' if errors != 1 else ''}; {keep}", self.err)
             return
         counts = f"{report.notes} notes, {report.signals} signals, {report.forces} forces ({report.pages} pages)"
+        if report.unchanged:
+            self.say(f"{stamp} nothing changed: {counts} in {report.seconds:.2f} s", chatty=True)
+            return
         verb = "built" if first else "rebuilt"
         self.say(f"{stamp} {verb} {counts} in {report.seconds:.2f} s", chatty=True)

@@ -117,3 +117,55 @@ def test_deleting_the_cache_gives_the_same_site(bundled: Project) -> None:
     assert bundled.build().status == 0
     assert tree(bundled.site) == before
     assert not any(p.name.startswith(".site.") for p in bundled.root.iterdir() if p.is_dir() and os.name != "nt")
+
+
+def test_a_build_with_the_inputs_of_the_published_site_says_nothing_changed_and_repeats_its_warnings(
+    bundled: Project,
+) -> None:
+    first = bundled.build()  # the fixture's cold build wrote permalinks.json; this one reads it back
+    second = bundled.build()
+    assert (first.status, second.status) == (0, 0)
+    assert "nothing changed" in second.out and "up to date" in second.out, second.out
+    assert second.messages == first.messages, "the warnings of the build that made the site are shown again"
+    assert second.messages, "the bundled content has warnings (the seed export's doubtful rows)"
+    strict = bundled.build("--strict")
+    assert strict.status == 1, "--strict still fails on those warnings"
+    assert strict.messages[:-1] == first.messages
+
+
+@pytest.mark.parametrize("change", ["note", "new note", "forces", "ledger", "template", "config", "site deleted"])
+def test_any_changed_input_is_built(bundled: Project, tmp_path: Path, change: str) -> None:
+    """Every input the site is made from, changed, gives a real build whose site equals a cold build's."""
+    assert "nothing changed" in bundled.build().out
+    note = sorted(bundled.content.glob("*.md"))[2]
+    if change == "note":
+        note.write_text(note.read_text(encoding="utf-8").replace("## Summary\n\n", "## Summary\n\nNew words. "))
+    elif change == "new note":
+        shutil.copy(note, bundled.content / "sub-copy.md")
+    elif change == "forces":
+        forces = bundled.content / "forces.yaml"
+        forces.write_text(forces.read_text(encoding="utf-8").replace("description:", "description: Now.", 1))
+    elif change == "ledger":
+        (bundled.content / "permalinks.json").unlink()
+    elif change == "template":
+        templates = tmp_path / "templates"
+        shutil.copytree(ROOT / "templates", templates)
+        (bundled.root / "site.yaml").write_text(f"templates_dir: {templates}\n", encoding="utf-8")
+        assert bundled.build().status == 0
+        assert "nothing changed" in bundled.build().out
+        base = templates / "base.html"
+        base.write_text(base.read_text(encoding="utf-8").replace("built with signalkb", "built with care"))
+    elif change == "config":
+        (bundled.root / "site.yaml").write_text("title: Another title\n", encoding="utf-8")
+    else:
+        shutil.rmtree(bundled.site)
+    run = bundled.build()
+    assert run.status == 0, run.err
+    assert "nothing changed" not in run.out and run.out.startswith("built "), run.out
+    cold = Project(tmp_path / "cold")
+    shutil.copytree(bundled.content, cold.content)
+    if (bundled.root / "site.yaml").exists():
+        shutil.copy(bundled.root / "site.yaml", cold.root / "site.yaml")
+    assert cold.build("--clean").status == 0
+    assert tree(bundled.site) == tree(cold.site)
+    assert "nothing changed" in bundled.build().out

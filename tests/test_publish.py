@@ -2,13 +2,16 @@
 
 from __future__ import annotations
 
+import os
 import shutil
+import subprocess
+import sys
 from pathlib import Path
 
 import pytest
 
 from signalkb.config import PACKAGE_ROOT
-from signalkb.publish import OutputRefused, Staging
+from signalkb.publish import DELETING, OutputRefused, Staging, discard
 
 from .conftest import Project, native_note, tree_bytes
 
@@ -184,3 +187,32 @@ def test_staging_refuses_a_foreign_folder(tmp_path: Path) -> None:
         Staging(out)
     assert sorted(p.name for p in tmp_path.iterdir()) == ["out"]
     assert (out / "keep.txt").read_text(encoding="utf-8") == "mine"
+
+
+def test_an_old_site_being_deleted_in_the_background_is_left_to_its_process(project: Project) -> None:
+    """The next build neither waits for nor races a detached deletion; a killed deleter's rest is removed."""
+    built(project)
+    busy, killed = project.root / ".site.old-busy", project.root / ".site.old-dead"
+    for folder in (busy, killed):
+        (folder / "site").mkdir(parents=True)
+    dead = subprocess.run([sys.executable, "-c", "import os; print(os.getpid())"], capture_output=True, text=True)
+    (project.root / (busy.name + DELETING)).write_text(str(os.getpid()), encoding="ascii")  # alive: this process
+    (project.root / (killed.name + DELETING)).write_text(dead.stdout.strip(), encoding="ascii")
+    (project.root / (".site.old-gone" + DELETING)).write_text(dead.stdout.strip(), encoding="ascii")
+    project.write({"a.md": native_note("First note, edited", "20240101", rows=[("Signal one", "c", "h", "F")])})
+    assert project.build().status == 0
+    left = sorted(p.name for p in project.root.iterdir() if p.name.startswith(".site."))
+    assert left == [busy.name, busy.name + DELETING]
+
+
+def test_discard_in_the_background_deletes_the_folder_and_its_marker(tmp_path: Path) -> None:
+    folder = tmp_path / ".site.old-x"
+    (folder / "site" / "notes").mkdir(parents=True)
+    (folder / "site" / "notes" / "index.html").write_text("old", encoding="utf-8")
+    discard(folder, background=True)
+    marker = tmp_path / (folder.name + DELETING)
+    for _ in range(200):
+        if not folder.exists() and not marker.exists():
+            break
+        subprocess.run([sys.executable, "-c", "import time; time.sleep(0.05)"], check=True)
+    assert not folder.exists() and not marker.exists()

@@ -142,7 +142,7 @@ def save_state(folder: Path, state: CacheState) -> None:
     if state.notes_changed or not (folder / NOTES_FILE).exists():
         _write(folder / NOTES_FILE, (state.version, state.notes))
         state.notes_changed = False
-    _write(folder / PAGES_FILE, (state.version, (state.pages, state.templates, state.site_id)))
+    save_pages(folder, state)
 
 
 def load_summary(folder: Path, version: str) -> Summary | None:
@@ -160,6 +160,17 @@ def forget_summary(folder: Path) -> None:
     """Drop the summary: the site is about to change (so a build killed midway is never taken as up to date)."""
     with contextlib.suppress(OSError):
         (folder / SUMMARY_FILE).unlink()
+
+
+def forget_published(folder: Path) -> None:
+    """Drop the published pages' fingerprints (the next build without them renders every page)."""
+    with contextlib.suppress(OSError):
+        (folder / PAGES_FILE).unlink()
+
+
+def save_pages(folder: Path, state: CacheState) -> None:
+    """Write the published pages' fingerprints (not the parsed notes)."""
+    _write(folder / PAGES_FILE, (state.version, (state.pages, state.templates, state.site_id)))
 
 
 def forget_pages(folder: Path, state: CacheState) -> None:

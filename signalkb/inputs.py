@@ -8,6 +8,7 @@ changed" path); `Inputs.changed_notes` says which note files differ from the cac
 from __future__ import annotations
 
 import hashlib
+from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -71,9 +72,12 @@ def templates_digest(templates_dir: Path) -> bytes:
     return digest.digest()
 
 
-def read_inputs(config: SiteConfig, root: str, setting: str) -> Inputs:
-    """Read the content folder's notes, forces.yaml and permalinks.json, and digest the templates."""
-    sources, problems = discover(config.content_dir, root)
+def read_inputs(config: SiteConfig, root: str, setting: str, known: Mapping[str, SourceFile] | None = None) -> Inputs:
+    """Read the content folder's notes, forces.yaml and permalinks.json, and digest the templates.
+
+    Note files of `known` whose stamp has not changed are not read again (sources.discover).
+    """
+    sources, problems = discover(config.content_dir, root, known)
     taxonomy_text, taxonomy_problems = read_optional(config.content_dir / FORCES_FILE, f"{root}/{FORCES_FILE}")
     ledger_text, ledger_problems = read_optional(config.content_dir / PERMALINKS_FILE, f"{root}/{PERMALINKS_FILE}")
     return Inputs(

@@ -6,6 +6,7 @@ force index in pages_forces.py, keyword and theme pages in pages_terms.py. Share
 
 from __future__ import annotations
 
+import copy
 from collections.abc import Callable
 from functools import partial
 
@@ -15,7 +16,7 @@ from .force_analytics import RelatedSignals
 from .model import COLUMN_LABELS, COLUMNS, KnowledgeBase, Note, Signal
 from .pages_forces import ForcePages
 from .pages_overviews import home_timeline, recent_signals
-from .pages_publish import cite, publish_pages
+from .pages_publish import cite, publish_pages, signal_json
 from .pages_terms import term_pages
 from .views import (
     HOW_LABELS,
@@ -32,7 +33,7 @@ from .views import (
     safe,
 )
 
-__all__ = ["HOW_LABELS", "PageSpec", "plan_pages"]
+__all__ = ["HOW_LABELS", "PageSpec", "Planner", "plan_pages"]
 
 RELATED_LIMIT = 6
 """Signals listed as most related on a signal page."""
@@ -40,7 +41,9 @@ RELATED_FORCES = 3
 """Forces worded alike listed on a signal page."""
 
 
-class _Planner:
+class Planner:
+    """Plans every page of one knowledge base; keeps what many pages share (references, list items, analytics)."""
+
     def __init__(self, kb: KnowledgeBase, config: SiteConfig) -> None:
         self.kb = kb
         self.config = config
@@ -74,6 +77,25 @@ class _Planner:
 
     def base(self, url: str, title: str, description: str, kind: str) -> View:
         return base_view(self.config, url, title, description, kind)
+
+    def rebased(self, kb: KnowledgeBase) -> Planner:
+        """This planner for `kb`, a knowledge base that differs from its own only in what notes show of themselves.
+
+        Everything the planner shares between pages (references, list items, related signals, force
+        analytics) depends only on what the two have in common, so it is kept (fastpath.py says what that is).
+        """
+        other = copy.copy(self)
+        other.kb = kb
+        return other
+
+    def owned(self, note: Note) -> list[Callable[[], PageSpec | RawFile]]:
+        """The pages that show all of a note: its page, its signals' pages and their JSON files."""
+        signals = [self.kb.signals_by_id[sid] for sid in note.signal_ids]
+        return [
+            partial(self.note_page, note),
+            *(partial(self.signal_page, signal, note, position) for position, signal in enumerate(signals)),
+            *(partial(signal_json, self.kb, self.config, signal.id) for signal in signals),
+        ]
 
     def plan(self) -> list[Callable[[], PageSpec | RawFile]]:
         """Every page as a function that builds its spec, in a fixed order."""
@@ -262,4 +284,4 @@ def plan_pages(kb: KnowledgeBase, config: SiteConfig) -> list[Callable[[], PageS
 
     Building a spec is deferred so that worker processes can each build and render their share.
     """
-    return _Planner(kb, config).plan()
+    return Planner(kb, config).plan()

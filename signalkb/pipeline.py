@@ -15,14 +15,15 @@ from contextlib import AbstractContextManager, contextmanager, nullcontext
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from . import cache, exports, feeds, readers, search, urls
+from . import cache, exports, fastpath, feeds, readers, search, urls
 from .config import SiteConfig
 from .diagnostics import Diagnostic, SourceLocation, error, has_errors, sort_key, warning
+from .fastpath import Last, Loaded, Session
 from .forces import ForceResolver, Taxonomy, parse_taxonomy
 from .inputs import PERMALINKS_FILE, Inputs, read_inputs
 from .link import build_knowledge_base
 from .model import KnowledgeBase, ParsedNote
-from .pages import plan_pages
+from .pages import Planner
 from .permalinks import Ledger, format_ledger, parse_ledger
 from .publish import OutputRefused, Staging, remove_leftovers, site_id, write_atomic
 from .sources import SourceFile
@@ -54,6 +55,8 @@ class BuildReport:
     """Search records (signals and notes) added, changed or removed by this build: the index is remade if any."""
     unchanged: bool = False
     """True when the inputs were those of the published site: nothing was read beyond them, nothing written."""
+    fast: bool = False
+    """True when the preview's fast path published the changed notes (fastpath.py)."""
 
     @property
     def failed(self) -> bool:
@@ -112,6 +115,13 @@ def load(
     inputs: Inputs | None = None,
 ) -> KnowledgeBase | None:
     """Read (unless `inputs` were read already) and link the knowledge base; None when it cannot be read at all."""
+    loaded = _load(config, report, state, inputs)
+    return loaded.kb if loaded is not None else None
+
+
+def _load(
+    config: SiteConfig, report: BuildReport, state: cache.CacheState | None, inputs: Inputs | None
+) -> Loaded | None:
     state = state if state is not None else cache.CacheState()
     root = _display_root(config)
     if not config.content_dir.is_dir():
@@ -123,14 +133,19 @@ def load(
         inputs = inputs or read_inputs(config, root, "")
         report.diagnostics.extend(inputs.problems)
         parsed = _read_notes(inputs.sources, state, report)
-        parsed, problems = readers.finish(parsed)
-        report.diagnostics.extend(problems)
+        parsed, finish_problems = readers.finish(parsed)
+        report.diagnostics.extend(finish_problems)
+        setup = list(inputs.taxonomy_problems)
         taxonomy = Taxonomy(path=inputs.taxonomy_path)
-        report.diagnostics.extend(inputs.taxonomy_problems)
         if inputs.taxonomy_text is not None:
             taxonomy, problems = parse_taxonomy(inputs.taxonomy_text, taxonomy.path)
-            report.diagnostics.extend(problems)
-        ledger = _read_ledger(inputs, report)
+            setup.extend(problems)
+        setup.extend(inputs.ledger_problems)
+        ledger = Ledger()
+        if inputs.ledger_text is not None:
+            ledger, problems = parse_ledger(inputs.ledger_text, inputs.ledger_path)
+            setup.extend(problems)
+        report.diagnostics.extend(setup)
     if not inputs.sources and not has_errors(report.diagnostics):
         report.diagnostics.append(
             error(
@@ -144,16 +159,7 @@ def load(
         kb, problems = build_knowledge_base(parsed, taxonomy, ForceResolver(taxonomy), ledger)
         report.diagnostics.extend(problems)
     report.notes, report.signals, report.forces = len(kb.notes), len(kb.signals), len(kb.forces)
-    return kb
-
-
-def _read_ledger(inputs: Inputs, report: BuildReport) -> Ledger:
-    report.diagnostics.extend(inputs.ledger_problems)
-    if inputs.ledger_text is None:
-        return Ledger()
-    ledger, problems = parse_ledger(inputs.ledger_text, inputs.ledger_path)
-    report.diagnostics.extend(problems)
-    return ledger
+    return Loaded(kb, inputs, parsed, finish_problems, setup, problems)
 
 
 def _record_ledger(config: SiteConfig, kb: KnowledgeBase, report: BuildReport) -> str | None:
@@ -186,6 +192,8 @@ def build(
     publish_lock: AbstractContextManager[object] | None = None,
     publishing: bool = True,
     search_index: bool = True,
+    session: Session | None = None,
+    published: Callable[[], object] | None = None,
 ) -> BuildReport:
     """Build the site into `config.out_dir` (or only check, with `write=False`) and report what happened.
 
@@ -195,6 +203,8 @@ def build(
     `publishing` writes the updated permalink ledger back after a successful written build (the
     preview passes False: what it shows is not published). `search_index` makes the search index when
     the configuration asks for search (the preview passes False and makes it on a thread of its own).
+    `session` keeps the linked knowledge base from one build to the next (the preview's fast path, fastpath.py);
+    `published()` is called as soon as the fast path has made its pages live.
     """
     started = time.perf_counter()
     report = BuildReport()
@@ -202,19 +212,31 @@ def build(
     version = cache.code_version()
     if clean:
         cache.clear(folder)
+    last = session.last if session is not None and not clean else None
     inputs = None
     if config.content_dir.is_dir():
         with _timed(report, "read"):
-            inputs = read_inputs(config, _display_root(config), _setting(config, version, publishing))
+            known = {s.rel_path: s for s in last.loaded.inputs.sources} if last is not None else None
+            inputs = read_inputs(config, _display_root(config), _setting(config, version, publishing), known)
     wants_index = search_index and config.search
     if write and not clean and inputs is not None:
         if _up_to_date(config, folder, version, inputs, wants_index, report, strict):
             report.seconds = time.perf_counter() - started
             return report
         cache.forget_summary(folder)  # the site is about to change: a killed build must not look up to date
-    state = cache.load_state(folder, version) if not clean else cache.CacheState(version=version)
+        if session is not None and _fast(session, config, inputs, folder, report, publish_lock, published):
+            report.seconds = time.perf_counter() - started
+            return report
+    if last is not None and last.state.version == version:
+        state = last.state
+    else:
+        state = cache.load_state(folder, version) if not clean else cache.CacheState(version=version)
+    if session is not None:
+        session.remember(None)  # until this build succeeds
     jobs = jobs or os.cpu_count() or 1
-    kb = load(config, report, state, inputs)
+    loaded = _load(config, report, state, inputs)
+    kb = loaded.kb if loaded is not None else None
+    after_load = len(report.diagnostics)
     if write and publishing and kb is not None and not config.base_url:
         report.diagnostics.append(
             warning(
@@ -225,10 +247,11 @@ def build(
             )
         )
     blocked = kb is None or report.failed or (strict and bool(report.diagnostics))
-    if kb is not None and not blocked:
+    if loaded is not None and kb is not None and not blocked:
+        planner = Planner(kb, config)
         _render_all(
             config,
-            kb,
+            planner,
             report,
             state,
             folder,
@@ -245,10 +268,52 @@ def build(
             if not wants_index or search.is_current(folder / search.RECORDS, config.out_dir):
                 ledger = written if written is not None else inputs.ledger_text
                 cache.save_summary(folder, version, _summary(report, inputs.digest(ledger), site_id(config.out_dir)))
+            if session is not None and not report.failed:
+                extra = report.diagnostics[after_load:]
+                session.remember(Last(config, loaded, state, planner, report.pages, extra))
     elif write and kb is not None:
         cache.save_state(folder, state)  # keep the parsed notes; pages are as they were
     report.seconds = time.perf_counter() - started
     return report
+
+
+def _fast(
+    session: Session,
+    config: SiteConfig,
+    inputs: Inputs,
+    folder: Path,
+    report: BuildReport,
+    publish_lock: AbstractContextManager[object] | None,
+    published: Callable[[], object] | None,
+) -> bool:
+    """Publish by the fast path when the changes allow it (fastpath.py); True when it did."""
+    last = session.last
+    if last is None:
+        return False
+    with _timed(report, "fast path"):
+        outcome = fastpath.publish(
+            session,
+            config,
+            inputs,
+            folder,
+            lambda kb, pages: list(_static_files(config, kb, pages)),
+            publish_lock=publish_lock,
+            published=published,
+        )
+    if outcome is None:
+        return False
+    kb = last.loaded.kb
+    report.notes, report.signals, report.forces, report.pages = (
+        len(kb.notes),
+        len(kb.signals),
+        len(kb.forces),
+        last.pages,
+    )
+    report.diagnostics = outcome.diagnostics
+    report.files, report.search_changed = outcome.files, outcome.search_changed
+    report.parsed = outcome.parsed
+    report.written = report.incremental = report.fast = True
+    return True
 
 
 def _summary(report: BuildReport, inputs: str, site: str) -> cache.Summary:
@@ -297,7 +362,7 @@ def _static_files(config: SiteConfig, kb: KnowledgeBase, published: list[str]) -
 
 def _render_all(
     config: SiteConfig,
-    kb: KnowledgeBase,
+    planner: Planner,
     report: BuildReport,
     state: cache.CacheState,
     folder: Path,
@@ -310,6 +375,7 @@ def _render_all(
     strict: bool,
     templates: bytes,
 ) -> None:
+    kb = planner.kb
     incremental = write and bool(state.pages) and state.site_id == site_id(config.out_dir) != ""
     old_pages = state.pages if incremental else {}
     staging: Staging | None = None
@@ -325,7 +391,7 @@ def _render_all(
             if state.templates != seed:
                 old_pages = {}  # new templates: every page is rendered again, in parallel
             state.templates = seed
-            job = RenderJob(plan_pages(kb, config), old_pages, seed, config.templates_dir, staging.path)
+            job = RenderJob(planner.plan(), old_pages, seed, config.templates_dir, staging.path, (kb, config))
             for shard in render_all(job, jobs, pool_threshold=POOL_THRESHOLD):
                 if shard.error is not None:
                     report.diagnostics.append(shard.error)

@@ -32,7 +32,7 @@ from pathlib import Path
 
 from . import urls
 from .diagnostics import Diagnostic, warning
-from .model import COLUMNS, KnowledgeBase
+from .model import COLUMNS, KnowledgeBase, Note
 
 log = logging.getLogger(__name__)
 
@@ -66,12 +66,12 @@ def _document(lang: str, kind: str, title: str, date: str, note: str, texts: Ite
     ).encode()
 
 
-def records(kb: KnowledgeBase, language: str) -> dict[str, bytes]:
-    """The search record of every signal and note, by output path (`signals/<id>/index.html`)."""
+def records(kb: KnowledgeBase, language: str, notes: Iterable[Note] | None = None) -> dict[str, bytes]:
+    """The search record of every signal and note (of `notes`, by default all), by output path."""
     keywords = {t.id: t.label for t in kb.keywords}
     themes = {t.id: t.label for t in kb.themes}
     out: dict[str, bytes] = {}
-    for note in kb.notes:
+    for note in kb.notes if notes is None else notes:
         date = note.date.isoformat() if note.date else ""
         terms = _filters("keyword", (keywords[k] for k in note.keyword_ids)) + _filters(
             "theme", (themes[t] for t in note.theme_ids)
@@ -124,11 +124,7 @@ def sync_records(folder: Path, wanted: dict[str, bytes]) -> int:
             continue
         if not changed:
             forget(folder)  # before the first write: a build killed from here on leaves the mark
-        path = folder / rel
-        path.parent.mkdir(parents=True, exist_ok=True)
-        tmp = path.with_name(path.name + _TMP)
-        tmp.write_bytes(data)
-        tmp.replace(path)  # the preview's indexer may be reading it
+        _write_record(folder / rel, data)
         changed += 1
     for rel in existing - wanted.keys():
         if not changed:
@@ -137,11 +133,37 @@ def sync_records(folder: Path, wanted: dict[str, bytes]) -> int:
             (folder / rel).unlink()
         changed += 1
     if changed or known != digests:
-        folder.mkdir(parents=True, exist_ok=True)
-        tmp = folder / (MANIFEST + _TMP)
-        tmp.write_bytes(pickle.dumps(digests, protocol=pickle.HIGHEST_PROTOCOL))
-        tmp.replace(folder / MANIFEST)
+        _write_record(folder / MANIFEST, pickle.dumps(digests, protocol=pickle.HIGHEST_PROTOCOL))
     return changed
+
+
+def update_records(folder: Path, wanted: dict[str, bytes]) -> int:
+    """Rewrite the records of `wanted` that changed (the others are left as they are); how many changed."""
+    try:
+        with open(folder / MANIFEST, "rb") as handle:
+            known: dict[str, bytes] = pickle.load(handle)  # noqa: S301 - our own cache file
+    except (OSError, pickle.PickleError, EOFError, AttributeError, ValueError):
+        known = {}  # the next full sync rewrites the records this one does not know
+    changed = 0
+    for rel, data in wanted.items():
+        digest = hashlib.blake2b(data, digest_size=16).digest()
+        if known.get(rel) == digest and (folder / rel).is_file():
+            continue
+        if not changed:
+            forget(folder)
+        _write_record(folder / rel, data)
+        known[rel] = digest
+        changed += 1
+    if changed:
+        _write_record(folder / MANIFEST, pickle.dumps(known, protocol=pickle.HIGHEST_PROTOCOL))
+    return changed
+
+
+def _write_record(path: Path, data: bytes) -> None:
+    path.parent.mkdir(parents=True, exist_ok=True)
+    tmp = path.with_name(path.name + _TMP)
+    tmp.write_bytes(data)
+    tmp.replace(path)  # the preview's indexer may be reading it
 
 
 STALE = ".stale"

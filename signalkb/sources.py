@@ -5,7 +5,7 @@ from __future__ import annotations
 import hashlib
 import os
 import re
-from collections.abc import Iterator
+from collections.abc import Iterator, Mapping
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -33,14 +33,28 @@ class SourceFile:
     """How messages name it (`content/x.md`)."""
     text: str
     digest: str
+    stamp: tuple[int, int, int] = (0, 0, 0)
+    """The file's modification time (ns), size and inode when it was read: the same stamp, the same bytes."""
 
 
-def _walk(root: Path) -> Iterator[Path]:
-    for dirpath, dirnames, filenames in os.walk(root, followlinks=False):
+def _stamp(info: os.stat_result) -> tuple[int, int, int]:
+    return (info.st_mtime_ns, info.st_size, info.st_ino)
+
+
+def _walk(root: Path) -> Iterator[tuple[str, str]]:
+    """(path, path relative to `root` with `/`) of every note file, sorted (plain strings: this runs on every build)."""
+    top = os.fspath(root)
+    for dirpath, dirnames, filenames in os.walk(top, followlinks=False):
         dirnames[:] = sorted(d for d in dirnames if not d.startswith((".", "_")))
+        prefix = os.path.relpath(dirpath, top).replace(os.sep, "/") + "/"
+        prefix = "" if prefix == "./" else prefix
         for name in sorted(filenames):
-            if not is_temp_file(name) and not name.startswith("_") and Path(name).suffix.lower() in NOTE_SUFFIXES:
-                yield Path(dirpath) / name
+            if (
+                not is_temp_file(name)
+                and not name.startswith("_")
+                and os.path.splitext(name)[1].lower() in NOTE_SUFFIXES
+            ):
+                yield os.path.join(dirpath, name), prefix + name
 
 
 def decode(data: bytes, display_path: str) -> tuple[str | None, Diagnostic | None]:
@@ -63,15 +77,25 @@ def decode(data: bytes, display_path: str) -> tuple[str | None, Diagnostic | Non
     return text.replace("\r\n", "\n").replace("\r", "\n"), None
 
 
-def discover(content_dir: Path, display_root: str) -> tuple[list[SourceFile], list[Diagnostic]]:
-    """Every note file under `content_dir`, sorted by relative path; files that cannot be read give errors."""
+def discover(
+    content_dir: Path, display_root: str, known: Mapping[str, SourceFile] | None = None
+) -> tuple[list[SourceFile], list[Diagnostic]]:
+    """Every note file under `content_dir`, sorted by relative path; files that cannot be read give errors.
+
+    A file of `known` (by relative path) whose stamp has not changed is taken as it is, without reading it.
+    """
     sources: list[SourceFile] = []
     diagnostics: list[Diagnostic] = []
-    for path in _walk(content_dir):
-        rel = path.relative_to(content_dir).as_posix()
+    for name, rel in _walk(content_dir):
         display = f"{display_root.rstrip('/')}/{rel}" if display_root else rel
+        seen = known.get(rel) if known is not None else None
         try:
-            data = path.read_bytes()
+            if seen is not None and seen.display_path == display and seen.stamp == _stamp(os.stat(name)):
+                sources.append(seen)
+                continue
+            with open(name, "rb") as handle:
+                stamp = _stamp(os.fstat(handle.fileno()))
+                data = handle.read()
         except OSError as exc:
             diagnostics.append(error(f"cannot read file: {exc.strerror}", SourceLocation(display)))
             continue
@@ -79,7 +103,8 @@ def discover(content_dir: Path, display_root: str) -> tuple[list[SourceFile], li
         if problem is not None:
             diagnostics.append(problem)
         if text is not None:
-            sources.append(SourceFile(path, rel, display, text, hashlib.blake2b(data, digest_size=16).hexdigest()))
+            digest = hashlib.blake2b(data, digest_size=16).hexdigest()
+            sources.append(SourceFile(Path(name), rel, display, text, digest, stamp))
     return sources, diagnostics
 
 

@@ -28,12 +28,13 @@ from watchdog.observers.polling import PollingObserver
 from . import pipeline
 from .config import SiteConfig, overlap_problem
 from .diagnostics import Diagnostic, SourceLocation, error, has_errors, warning
+from .fastpath import Session
 from .pipeline import BuildReport
 from .sources import is_temp_file
 
 log = logging.getLogger(__name__)
 
-DEBOUNCE = 0.15
+DEBOUNCE = 0.05
 """Seconds without a new change before a rebuild starts (a burst of saves gives one build)."""
 MAX_DELAY = 2.0
 """Seconds after the first change of a burst when a rebuild starts even if changes keep coming."""
@@ -291,6 +292,8 @@ class Rebuilder:
         self.index_search: Callable[[bool, bool], None] | None = None
         """Called after every written build with whether search is on and whether a search record changed."""
         self._search = config.search
+        self.session = Session()
+        """The last build's knowledge base and plan, for the fast path (fastpath.py)."""
 
     def __call__(self, changed: list[str], first: bool = False) -> None:
         """Build (after changes to the `changed` paths), tell the terminal, publish the outcome."""
@@ -303,7 +306,8 @@ class Rebuilder:
         report = self.build()
         self._report(report, first)
         errors = [d.format() for d in report.sorted_diagnostics() if d.is_error]
-        self.publish(errors, sum(not d.is_error for d in report.diagnostics))
+        if not report.fast:  # the fast path told the browsers as soon as its pages were live
+            self.publish(errors, sum(not d.is_error for d in report.diagnostics))
         if report.written and self.index_search is not None:
             self.index_search(self._search, report.search_changed > 0)  # after the reload: pages never wait for it
 
@@ -340,7 +344,14 @@ class Rebuilder:
         try:
             self._search = config.search
             report = pipeline.build(
-                config, write=True, strict=False, publish_lock=self.publish_lock, publishing=False, search_index=False
+                config,
+                write=True,
+                strict=False,
+                publish_lock=self.publish_lock,
+                publishing=False,
+                search_index=False,
+                session=self.session,
+                published=lambda: self.publish([], 0),
             )
         except Exception as exc:
             log.exception("the build crashed")
@@ -370,6 +381,10 @@ class Rebuilder:
         counts = f"{report.notes} notes, {report.signals} signals, {report.forces} forces ({report.pages} pages)"
         if report.unchanged:
             self.say(f"{stamp} nothing changed: {counts} in {report.seconds:.2f} s", chatty=True)
+            return
+        if report.fast:
+            notes = f"{report.parsed} note{'s' if report.parsed != 1 else ''} ({report.files} files)"
+            self.say(f"{stamp} updated the pages of {notes} in {report.seconds:.2f} s", chatty=True)
             return
         verb = "built" if first else "rebuilt"
         self.say(f"{stamp} {verb} {counts} in {report.seconds:.2f} s", chatty=True)

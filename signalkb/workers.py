@@ -1,7 +1,8 @@
 """Worker processes: building, fingerprinting and rendering pages into the staging folder.
 
-Workers are forked, so they share the parent's knowledge base and page plan without copying them; where
-forking is not safe (other threads are running, as in the preview server) everything runs in-process.
+Workers are forked, so they share the parent's knowledge base and page plan without copying them. Where
+forking is not safe (other threads are running, as in the preview server), workers come from a fork
+server instead: they are sent the knowledge base and plan the same pages themselves.
 """
 
 from __future__ import annotations
@@ -9,16 +10,21 @@ from __future__ import annotations
 import hashlib
 import multiprocessing
 import os
+import pickle
 import threading
 from collections.abc import Callable, Iterator, Mapping, Sequence
 from concurrent.futures import ProcessPoolExecutor
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any
 
+import jinja2
+
 from . import urls
+from .config import SiteConfig
 from .diagnostics import Diagnostic
-from .pages import PageSpec
+from .model import KnowledgeBase
+from .pages import PageSpec, Planner
 from .render import TemplateFailure, make_environment, render_page
 from .views import ENCODER, RawFile
 
@@ -60,6 +66,8 @@ class RenderJob:
     """Digest of the templates."""
     templates_dir: Path
     staging: Path
+    source: tuple[KnowledgeBase, SiteConfig] | None = None
+    """What `plan` was planned from, for workers that cannot share the parent's memory (they plan it again)."""
 
 
 @dataclass
@@ -77,9 +85,18 @@ _worker: dict[str, Any] = {}
 """This process's job and Jinja environment (set by `_install`; forked workers inherit nothing else)."""
 
 
-def _install(job: RenderJob) -> None:
+def _install_planned(data: bytes, pages: int, job: RenderJob) -> None:
+    """A fork-server worker: the knowledge base and configuration unpickled, the same pages planned again."""
+    kb, config = pickle.loads(data)  # noqa: S301 - pickled by our own parent process a moment ago
+    plan = Planner(kb, config).plan()
+    if len(plan) != pages:
+        raise RuntimeError(f"a worker planned {len(plan)} pages, its parent {pages}")
+    _install(replace(job, plan=plan))
+
+
+def _install(job: RenderJob, env: jinja2.Environment | None = None) -> None:
     _worker["job"] = job
-    _worker["env"] = make_environment(job.templates_dir)
+    _worker["env"] = env or make_environment(job.templates_dir)
 
 
 def render_shard(bounds: tuple[int, int]) -> ShardResult:
@@ -117,15 +134,28 @@ def render_shard(bounds: tuple[int, int]) -> ShardResult:
     return result
 
 
-def render_all(job: RenderJob, jobs: int, *, pool_threshold: int) -> Iterator[ShardResult]:
-    """Every shard's result in plan order, from `jobs` forked workers when there are enough pages."""
+def render_all(
+    job: RenderJob, jobs: int, *, pool_threshold: int, env: jinja2.Environment | None = None
+) -> Iterator[ShardResult]:
+    """Every shard's result in plan order, from `jobs` forked workers when there are enough pages.
+
+    In-process rendering uses `env` when given (the preview keeps one: templates compiled once).
+    """
     total = len(job.plan)
     shards = [(start, min(start + SHARD, total)) for start in range(0, total, SHARD)]
-    if jobs > 1 and fork_safe() and total >= pool_threshold:
+    if jobs > 1 and total >= pool_threshold and fork_safe():
         with _fork_pool(jobs, _install, (job,)) as pool:
             yield from pool.map(render_shard, shards)
         return
-    _install(job)
+    if jobs > 1 and total >= pool_threshold and job.source is not None:
+        data = pickle.dumps(job.source, protocol=pickle.HIGHEST_PROTOCOL)
+        bare = replace(job, plan=(), source=None)
+        context = multiprocessing.get_context("forkserver")
+        context.set_forkserver_preload([__name__])
+        with ProcessPoolExecutor(jobs, context, _install_planned, (data, total, bare)) as pool:
+            yield from pool.map(render_shard, shards)
+        return
+    _install(job, env)
     try:
         for bounds in shards:
             yield render_shard(bounds)

@@ -333,11 +333,11 @@ def test_a_note_deleted_while_the_notes_are_read(project: Project, monkeypatch: 
     before = tree_bytes(project.site)
     walk = sources._walk
 
-    def walk_and_delete(root: Path) -> Iterator[Path]:
-        for path in walk(root):
-            if path.name == "a.md":
+    def walk_and_delete(root: Path) -> Iterator[tuple[str, str]]:
+        for path, rel in walk(root):
+            if rel == "a.md":
                 (root / "c.md").unlink()  # deleted by someone else between listing and reading
-            yield path
+            yield path, rel
 
     monkeypatch.setattr(sources, "_walk", walk_and_delete)
     run = project.build()

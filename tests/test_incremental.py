@@ -6,9 +6,13 @@ import os
 import shutil
 import subprocess
 import sys
+import threading
 from pathlib import Path
+from unittest import mock
 
 import pytest
+
+from signalkb import workers
 
 from .conftest import ROOT, SHARED, Project, shared_path, tree_bytes
 
@@ -107,6 +111,35 @@ def test_parallel_serial_cold_warm_builds_are_identical(tmp_path: Path) -> None:
     assert project.build("--jobs", "2").status == 0  # incremental
     victim.write_text(original, encoding="utf-8")
     assert project.build("--jobs", "2").status == 0  # and back
+    assert tree(project.site) == serial
+
+
+def test_with_other_threads_running_workers_come_from_a_fork_server_and_give_the_same_site(tmp_path: Path) -> None:
+    """The preview has threads, so its builds cannot fork workers: they plan the pages again from a pickle."""
+    content = tmp_path / "content"
+    subprocess.run(
+        [sys.executable, str(shared_path(GEN)), "--notes", "300", "--out", str(content), "--flavor", "native"],
+        check=True,
+        stdout=subprocess.DEVNULL,
+    )
+    project = Project(tmp_path)
+    assert project.build("--clean", "--jobs", "1").status == 0
+    serial = tree(project.site)
+    started = threading.Event()
+    stop = threading.Event()
+    other = threading.Thread(target=lambda: (started.set(), stop.wait(60)), daemon=True)
+    other.start()
+    started.wait(5)
+    try:
+        assert not workers.fork_safe()
+        with mock.patch.object(
+            workers.multiprocessing, "get_context", wraps=workers.multiprocessing.get_context
+        ) as ctx:
+            assert project.build("--clean", "--jobs", "2").status == 0
+        assert [call.args for call in ctx.call_args_list] == [("forkserver",)]
+    finally:
+        stop.set()
+        other.join(5)
     assert tree(project.site) == serial
 
 

@@ -524,6 +524,25 @@ def test_edit_a_note_reloads_with_the_new_text(project: Project, started: Callab
     assert "signalkb-overlay" not in body
 
 
+def test_a_prose_edit_is_published_by_the_fast_path_and_a_table_edit_by_a_full_build(
+    project: Project, started: Callable[..., Preview]
+) -> None:
+    text = native_note("A title", rows=[("A signal", "A change", "A horizon", "A force")])
+    project.write({"a1.md": text, "b2.md": native_note("Other", rows=[("B signal", "c", "h", "A force")])})
+    preview = started()
+    before = _epoch(preview)
+    project.write({"a1.md": text.replace("Summary of A title.", "A summary, rewritten.")})
+    before = _wait_for_new_epoch(preview, before)
+    assert "A summary, rewritten." in _get(f"{preview.url}notes/a1/")[2]
+    assert preview.loop.wait_idle(WAIT)
+    assert "updated the pages of 1 note" in _stream(preview, "out")
+    project.write({"a1.md": text.replace("| A change |", "| Another change |")})
+    _wait_for_new_epoch(preview, before)
+    assert "Another change" in _get(f"{preview.url}signals/")[2], "the signal index shows the new cell"
+    assert preview.loop.wait_idle(WAIT)
+    assert _stream(preview, "out").rstrip().splitlines()[-1].split(" ", 1)[1].startswith("rebuilt ")
+
+
 def test_rename_and_delete_notes(project: Project, started: Callable[..., Preview]) -> None:
     project.write({"a1.md": native_note("Kept"), "b2.md": native_note("Moving")})
     preview = started()

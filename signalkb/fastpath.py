@@ -1,0 +1,318 @@
+"""The preview's fast path: notes edited only in what they show of themselves are published without a full build.
+
+Most edits while writing touch a note's prose: its summary, its other sections, its source link, an extra
+column, the lines things sit on. None of that changes how the knowledge base links: ids, forces, terms,
+Closest links, the ledger and every reference to the note and its signals on other pages stay as they
+were. So when every changed file keeps its `signature`, the last build's knowledge base is patched with
+the new notes, and only the pages that show all of a note (its page, its signals' pages and JSON) are
+rendered again, plus the exports when they show what changed; the site equals what a full build makes
+(tests/test_fastpath.py checks it against cold builds, edit kind by edit kind). Anything else (a new or
+deleted note, a changed signal or force, forces.yaml, templates, settings) takes the full build.
+
+The preview keeps a `Session`: the last build's inputs, cache state, linked knowledge base and page planner.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import logging
+from collections.abc import Callable, Sequence
+from contextlib import AbstractContextManager, nullcontext
+from dataclasses import dataclass, field, replace
+from pathlib import Path
+
+import jinja2
+
+from . import cache, readers, search
+from .config import SiteConfig
+from .diagnostics import Diagnostic, SourceLocation
+from .inputs import Inputs
+from .model import COLUMNS, KnowledgeBase, ParsedNote, Signal
+from .pages import Planner
+from .publish import OutputRefused, Staging, site_id
+from .render import make_environment
+from .workers import RenderJob, fingerprint, render_all
+
+log = logging.getLogger(__name__)
+
+MAX_NOTES = 50
+"""More changed notes than this at once take the full build (a checkout, a search and replace)."""
+
+
+def signature(note: ParsedNote) -> tuple[object, ...]:
+    """What linking and every page but the note's own read of a note, as read (after `readers.finish`).
+
+    Two readings of a note with the same signature link alike; what may differ (summary, sections, meta,
+    source, issue, extra columns, line numbers) shows only on the note's own pages, in its search records,
+    and in the exports and feeds that `_exported` and `_fed` cover.
+    """
+    return (
+        note.path,
+        note.display_path,
+        note.kind,
+        note.id_hint,
+        note.title,
+        note.date,
+        note.keywords,
+        note.themes,
+        tuple((ref.label, ref.target) for ref in note.closest),
+        tuple(tuple((row.cells[c].text, row.cells[c].html) for c in COLUMNS) for row in note.rows),
+    )
+
+
+def _exported(note: ParsedNote) -> tuple[object, ...]:
+    """What signals.json and signals.csv show of a note beyond its signature."""
+    return (note.source, tuple(tuple((name, cell.text) for name, cell in row.extra) for row in note.rows))
+
+
+def _fed(note: ParsedNote) -> tuple[object, ...]:
+    """What the site feed shows of a note beyond its signature."""
+    return (note.summary_html, note.summary_text)
+
+
+@dataclass
+class Loaded:
+    """A linked knowledge base and what it was made from: what a full build leaves for the fast path."""
+
+    kb: KnowledgeBase
+    inputs: Inputs
+    finished: list[ParsedNote]
+    """The notes as linked (plain-text exports split again with knowledge-base evidence), in source order."""
+    finish_diagnostics: list[Diagnostic]
+    setup_diagnostics: list[Diagnostic]
+    """Problems of forces.yaml and the ledger."""
+    link_diagnostics: list[Diagnostic]
+
+
+@dataclass
+class Last:
+    """The last build the preview published."""
+
+    config: SiteConfig
+    loaded: Loaded
+    state: cache.CacheState
+    planner: Planner
+    pages: int
+    """HTML pages in the site."""
+    extra_diagnostics: list[Diagnostic] = field(default_factory=list)
+    """Diagnostics of the build beyond loading (the base_url warning)."""
+
+
+@dataclass
+class Session:
+    """What the preview keeps from one build to the next."""
+
+    last: Last | None = None
+    env: jinja2.Environment | None = None
+    """A Jinja environment for the fast path, made after the last full build (its fragments stay valid)."""
+
+    def remember(self, last: Last | None) -> None:
+        """Keep a full build's outcome (None: the last build failed, so the next one is a full build)."""
+        self.last = last
+        self.env = None
+
+
+@dataclass
+class Outcome:
+    """What the fast path did."""
+
+    diagnostics: list[Diagnostic]
+    files: int
+    """Output files written."""
+    parsed: int
+    """Notes read again."""
+    search_changed: int
+
+
+def _line_map(old: ParsedNote, new: ParsedNote) -> dict[int, int] | None:
+    """Old line → new line of everything linking points at in a note (title, rows, Closest entries)."""
+    pairs: list[tuple[int | None, int | None]] = [(old.title_line, new.title_line)]
+    pairs += [(a.loc.line, b.loc.line) for a, b in zip(old.rows, new.rows, strict=True)]
+    pairs += [(a.loc.line, b.loc.line) for a, b in zip(old.closest, new.closest, strict=True)]
+    lines: dict[int, int] = {}
+    for before, after in pairs:
+        if before is not None and after is not None and lines.setdefault(before, after) != after:
+            return None
+    return lines
+
+
+def _moved(diagnostics: Sequence[Diagnostic], maps: dict[str, dict[int, int]]) -> list[Diagnostic] | None:
+    """Link diagnostics with their lines in the changed files moved; None when one points elsewhere."""
+    out: list[Diagnostic] = []
+    for d in diagnostics:
+        where = d.location
+        lines = maps.get(where.path) if where is not None else None
+        if where is None or lines is None or where.line is None:
+            out.append(d)
+        elif where.line in lines:
+            out.append(replace(d, location=SourceLocation(where.path, lines[where.line])))
+        else:
+            return None
+    return out
+
+
+def _patched(kb: KnowledgeBase, changes: dict[str, ParsedNote]) -> KnowledgeBase:
+    """`kb` with the notes of `changes` (note id → new reading) and their signals' cells and lines replaced."""
+    notes = {nid: replace(kb.notes_by_id[nid], parsed=parsed) for nid, parsed in changes.items()}
+    signals: dict[str, Signal] = {}
+    for nid, parsed in changes.items():
+        for sid, row in zip(notes[nid].signal_ids, parsed.rows, strict=True):
+            signals[sid] = replace(kb.signals_by_id[sid], loc=row.loc, cells=row.cells, extra=row.extra)
+    note_list, signal_list = list(kb.notes), list(kb.signals)
+    offset = 0  # signals follow their notes' order (KnowledgeBase): a note's first signal is found by counting
+    for i, note in enumerate(note_list):
+        if note.id in notes:
+            note_list[i] = notes[note.id]
+            for k, sid in enumerate(note.signal_ids):
+                assert signal_list[offset + k].id == sid, "signals are in their notes' order"
+                signal_list[offset + k] = signals[sid]
+        offset += len(note.signal_ids)
+    return replace(
+        kb,
+        notes=tuple(note_list),
+        signals=tuple(signal_list),
+        notes_by_id={**kb.notes_by_id, **notes},
+        signals_by_id={**kb.signals_by_id, **signals},
+    )
+
+
+def _same_setup(old: Inputs, new: Inputs) -> bool:
+    return (
+        old.setting == new.setting
+        and old.templates == new.templates
+        and old.taxonomy_text == new.taxonomy_text
+        and old.ledger_text == new.ledger_text
+        and old.problems == new.problems
+        and [s.rel_path for s in old.sources] == [s.rel_path for s in new.sources]
+    )
+
+
+def publish(
+    session: Session,
+    config: SiteConfig,
+    inputs: Inputs,
+    folder: Path,
+    static_files: Callable[[KnowledgeBase, list[str]], list[tuple[str, bytes]]],
+    *,
+    publish_lock: AbstractContextManager[object] | None,
+    published: Callable[[], object] | None,
+) -> Outcome | None:
+    """Publish the changed notes by the fast path, or do nothing and return None (then a full build is needed).
+
+    `static_files(kb, pages)` makes the exports and feeds; `published()` is called as soon as the pages are live.
+    """
+    last = session.last
+    if last is None or last.config != config or not _same_setup(last.loaded.inputs, inputs):
+        return None
+    loaded, state = last.loaded, last.state
+    changed = [i for i, (a, b) in enumerate(zip(loaded.inputs.sources, inputs.sources, strict=True)) if a is not b]
+    changed = [i for i in changed if loaded.inputs.sources[i].digest != inputs.sources[i].digest]
+    if not changed or len(changed) > MAX_NOTES:
+        return None
+    entries = dict(state.notes)
+    for i in changed:
+        source = inputs.sources[i]
+        note, problems = readers.read_note(source)
+        if note is None:
+            return None
+        entries[source.rel_path] = cache.NoteEntry(source.digest, note, problems)
+    raw = [entries[s.rel_path].note for s in inputs.sources]
+    if any(note is None for note in raw) or len(raw) != len(loaded.finished):
+        return None
+    finished, finish_diagnostics = readers.finish([n for n in raw if n is not None])
+    wanted = set(changed)
+    for i, (before, after) in enumerate(zip(loaded.finished, finished, strict=True)):
+        if i not in wanted and before is not after and before != after:
+            return None  # another export splits otherwise with the new evidence
+        if i in wanted and signature(before) != signature(after):
+            return None
+    ids = {note.parsed.path: note.id for note in loaded.kb.notes}
+    changes = {ids[finished[i].path]: finished[i] for i in changed}
+    maps: dict[str, dict[int, int]] = {}
+    for i in changed:
+        lines = _line_map(loaded.finished[i], finished[i])
+        if lines is None:
+            return None
+        maps[finished[i].display_path] = lines
+    link_diagnostics = _moved(loaded.link_diagnostics, maps)
+    if link_diagnostics is None:
+        return None
+    kb = _patched(loaded.kb, changes)
+    planner = last.planner.rebased(kb)
+    plan = [page for nid in changes for page in planner.owned(kb.notes_by_id[nid])]
+    try:
+        staging = Staging(config.out_dir)
+    except (OutputRefused, OSError):
+        return None
+    pages = dict(state.pages)
+    written = 0
+    try:
+        session.env = session.env or make_environment(config.templates_dir)
+        job = RenderJob(plan, state.pages, state.templates, config.templates_dir, staging.path)
+        for shard in render_all(job, 1, pool_threshold=len(plan) + 1, env=session.env):
+            if shard.error is not None:
+                return None
+            pages.update(shard.pages)
+            written += shard.written
+        olds = [loaded.finished[i] for i in changed]
+        news = [finished[i] for i in changed]
+        fed = bool(config.base_url) and [_fed(n) for n in olds] != [_fed(n) for n in news]
+        if fed or [_exported(n) for n in olds] != [_exported(n) for n in news]:
+            for rel, data in static_files(kb, list(state.pages)):
+                pages[rel] = fingerprint(b"", data)
+                if state.pages.get(rel) != pages[rel]:
+                    staging.write(rel, data)
+                    written += 1
+    except OSError as exc:
+        log.info("the fast path gave up: %s", exc)
+        staging.abort()
+        return None
+    try:
+        with publish_lock or nullcontext():
+            cache.forget_published(folder)  # the pages change now: a kill from here on means a full build next
+            staging.apply(())
+    except OSError as exc:
+        log.info("the fast path failed while publishing: %s", exc)
+        staging.abort()
+        session.remember(None)  # the site is partly new: the next build renders every page again
+        cache.forget_published(folder)
+        return None
+    if published is not None:
+        published()
+    state.notes = entries
+    state.notes_changed = True
+    state.pages = pages
+    state.site_id = site_id(config.out_dir)
+    cache.save_pages(folder, state)
+    search_changed = 0
+    if config.search:
+        notes = [kb.notes_by_id[nid] for nid in changes]
+        with contextlib.suppress(OSError):
+            search_changed = search.update_records(folder / search.RECORDS, search.records(kb, config.language, notes))
+    new_loaded = replace(
+        loaded,
+        kb=kb,
+        inputs=inputs,
+        finished=finished,
+        finish_diagnostics=finish_diagnostics,
+        link_diagnostics=link_diagnostics,
+    )
+    session.last = replace(last, loaded=new_loaded, planner=planner)
+    return Outcome(diagnostics(session.last), written, len(changed), search_changed)
+
+
+def diagnostics(last: Last) -> list[Diagnostic]:
+    """A build's diagnostics in the order a full build gives them."""
+    loaded = last.loaded
+    out = list(loaded.inputs.problems)
+    for source in loaded.inputs.sources:
+        entry = last.state.notes.get(source.rel_path)
+        if entry is not None:
+            out.extend(entry.diagnostics)
+    return [
+        *out,
+        *loaded.finish_diagnostics,
+        *loaded.setup_diagnostics,
+        *loaded.link_diagnostics,
+        *last.extra_diagnostics,
+    ]

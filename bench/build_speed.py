@@ -2,14 +2,17 @@
 """Build speed and memory of signalkb side by side with Hugo on generated knowledge bases (`make bench`).
 
 Generates corpora with ../shared/bench/gen_corpus.py (cached under the system temp folder), installs
-Debian's `hugo` if it is missing (when run as root), then times, for each size:
-  - Hugo: a clean build of the same pages (median of --runs);
-  - signalkb cold: `build.py build --clean --no-search` (the same pages as Hugo's), then with the search
-    index (Pagefind; Hugo's site has no search) (median of --runs);
+Debian's `hugo` if it is missing (when run as root), then measures, for each size:
+  - Hugo: a clean build of the same pages into an empty folder (median of --runs);
+  - signalkb cold: `build.py build --clean --no-search` into an empty folder (the same pages as Hugo's),
+    then with the search index (Pagefind; Hugo's site has no search);
   - signalkb warm: a rebuild with nothing changed;
-  - signalkb one-note edit: a rebuild after one note's text changed.
-Prints one table with wall time (median), peak RSS, pages/s and the ratio to Hugo's clean build.
-No timing is asserted anywhere: this is a measurement.
+  - signalkb one-note edit: `build.py build` after one note's summary changed (the full incremental build);
+  - the preview: one note's summary saved → its page served with the new text, `build.py serve` (its fast
+    path) next to `hugo server`, with bench/edit_reload.py.
+Before every cold run the output folder is removed and the disk synced, untimed, for both tools.
+Prints one table with wall time (median), peak RSS, pages/s and the ratio to Hugo's clean build (edit
+rows: to `hugo server`'s). No timing is asserted anywhere: this is a measurement.
 """
 
 from __future__ import annotations
@@ -94,13 +97,29 @@ def count_pages(site: Path) -> int:
     return sum(1 for _ in site.rglob("*.html"))
 
 
+def emptied(*folders: Path) -> Callable[[], None]:
+    """A `prepare` step: the folders removed and the disk synced, so no run pays for the last one's writes."""
+
+    def prepare() -> None:
+        for folder in folders:
+            shutil.rmtree(folder, ignore_errors=True)
+        os.sync()
+
+    return prepare
+
+
+Row = tuple[str, int, int | None, float, int | None, str]
+"""tool, notes, pages, wall seconds, peak RSS KiB, what the ratio compares with ("build" or "edit")."""
+
+
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--notes", type=int, nargs="+", default=[1000, 10000])
     parser.add_argument("--runs", type=int, default=3, help="runs per measurement (median)")
     parser.add_argument("--no-hugo", action="store_true")
+    parser.add_argument("--no-serve", action="store_true", help="leave out the preview's edit-to-served rows")
     args = parser.parse_args()
-    rows: list[tuple[str, int, int, float, int]] = []
+    rows: list[Row] = []
     hugo = None if args.no_hugo else ensure_hugo()
     work = Path(tempfile.mkdtemp(prefix="signalkb-bench-run-"))
     try:
@@ -109,27 +128,21 @@ def main() -> int:
             if hugo:
                 content = corpus(n, "hugo")
                 out = work / f"hugo-{n}"
-                cmd = [
-                    hugo,
-                    "--quiet",
-                    "-s",
-                    str(SHARED_BENCH / "hugo-site"),
-                    "--contentDir",
-                    str(content),
-                    "-d",
-                    str(out),
-                ]
-                wall, rss = measure(cmd, args.runs, prepare=lambda out=out: shutil.rmtree(out, ignore_errors=True))
-                rows.append(("hugo (clean)", n, count_pages(out), wall, rss))
+                cmd = [hugo, "--quiet", "-s", str(SHARED_BENCH / "hugo-site"), "--contentDir", str(content)]
+                wall, rss = measure([*cmd, "-d", str(out)], args.runs, prepare=emptied(out))
+                rows.append(("hugo (clean)", n, count_pages(out), wall, rss, "build"))
             out = work / f"skb-{n}"
             base = [sys.executable, str(ROOT / "build.py"), "build", "--content", str(native), "--out", str(out), "-q"]
-            wall, rss = measure([*base, "--clean", "--no-search"], args.runs)
+            cache = work / ".signalkb-cache"
+            wall, rss = measure([*base, "--clean"], args.runs, prepare=emptied(out, cache))
+            with_search = ("signalkb cold, with search index", n, count_pages(out), wall, rss, "build")
+            base.append("--no-search")  # from here on, the pages Hugo makes
+            wall, rss = measure([*base, "--clean"], args.runs, prepare=emptied(out, cache))
             pages = count_pages(out)
-            rows.append(("signalkb cold, no search (Hugo's pages)", n, pages, wall, rss))
-            wall, rss = measure([*base, "--clean"], args.runs)
-            rows.append(("signalkb cold, with search index", n, pages, wall, rss))
+            rows.append(("signalkb cold, no search (Hugo's pages)", n, pages, wall, rss, "build"))
+            rows.append(with_search)
             wall, rss = measure(base, args.runs)
-            rows.append(("signalkb warm, nothing changed", n, pages, wall, rss))
+            rows.append(("signalkb warm, nothing changed", n, pages, wall, rss, "build"))
             victim = sorted(native.glob("*.md"))[n // 2]
             original = victim.read_text(encoding="utf-8")
 
@@ -142,22 +155,42 @@ def main() -> int:
                 wall, rss = measure(base, args.runs, prepare=edit)
             finally:
                 victim.write_text(original, encoding="utf-8")
-            rows.append(("signalkb one-note edit", n, pages, wall, rss))
-            print_table(rows, hugo_ref_by_n(rows))
+            rows.append(("signalkb build, one-note edit", n, pages, wall, rss, "build"))
+            if not args.no_serve:
+                rows.extend(serve_rows(n, args.runs, hugo is not None))
+            print_table(rows)
     finally:
         shutil.rmtree(work, ignore_errors=True)
     return 0
 
 
-def hugo_ref_by_n(rows: list[tuple[str, int, int, float, int]]) -> dict[int, float]:
-    return {n: wall for tool, n, _, wall, _ in rows if tool.startswith("hugo")}
+def serve_rows(notes: int, repeat: int, with_hugo: bool) -> list[Row]:
+    """The preview: a note edit → its page served, for `build.py serve` and `hugo server` (bench/edit_reload.py)."""
+    import edit_reload
+
+    cache = edit_reload.cache_dir(None)
+    out: list[Row] = []
+    runs = [("signalkb serve: note edit → served", edit_reload.run_signalkb)]
+    if with_hugo:
+        runs.insert(0, ("hugo server: note edit → served", edit_reload.run_hugo))
+    for label, run in runs:
+        result = run(cache, notes, repeat, 600.0, templates=False)
+        if result.error or not result.note_edits:
+            print(f"{label}: {result.error or 'no edit measured'}", file=sys.stderr)
+            continue
+        out.append((label, notes, None, statistics.median(result.note_edits), None, "edit"))
+    return out
 
 
-def print_table(rows: list[tuple[str, int, int, float, int]], ref: dict[int, float]) -> None:
-    print(f"\n{'tool':32} {'notes':>7} {'pages':>7} {'wall s':>8} {'peak MB':>8} {'pages/s':>8} {'× hugo':>7}")
-    for tool, n, pages, wall, rss in rows:
-        ratio = f"{wall / ref[n]:.2f}" if n in ref else "—"
-        print(f"{tool:32} {n:7d} {pages:7d} {wall:8.2f} {rss / 1024:8.0f} {pages / wall:8.0f} {ratio:>7}")
+def print_table(rows: list[Row]) -> None:
+    ref = {(n, kind): wall for tool, n, _, wall, _, kind in rows if tool.startswith("hugo")}
+    print(f"\n{'tool':40} {'notes':>7} {'pages':>7} {'wall s':>8} {'peak MB':>8} {'pages/s':>8} {'× hugo':>7}")
+    for tool, n, pages, wall, rss, kind in rows:
+        ratio = f"{wall / ref[(n, kind)]:.2f}" if (n, kind) in ref else "—"
+        shown_pages = f"{pages:7d}" if pages is not None else f"{'—':>7}"
+        peak = f"{rss / 1024:8.0f}" if rss else f"{'—':>8}"
+        rate = f"{pages / wall:8.0f}" if pages else f"{'—':>8}"
+        print(f"{tool:40} {n:7d} {shown_pages} {wall:8.3f} {peak} {rate} {ratio:>7}")
     sys.stdout.flush()
 
 

@@ -190,7 +190,7 @@ class Signalkb:
         self.log.close()
 
 
-def run_signalkb(cache: Path, notes: int, repeat: int, timeout: float) -> Result:
+def run_signalkb(cache: Path, notes: int, repeat: int, timeout: float, templates: bool = True) -> Result:
     result = Result("signalkb", notes)
     work = fresh(cache / f"work-signalkb-{notes}")
     content = corpus(cache, notes, "native")
@@ -212,7 +212,7 @@ def run_signalkb(cache: Path, notes: int, repeat: int, timeout: float) -> Result
             result.note_edits.append(time.perf_counter() - saved)
         base = work / "templates" / "base.html"
         template = base.read_text(encoding="utf-8")
-        for i in range(max(1, repeat - 1)):
+        for i in range(max(1, repeat - 1) if templates else 0):
             marker = f"BENCH-TEMPLATE-{i}-{os.getpid()}"
             epoch = server.epoch()
             base.write_text(template.replace("built with signalkb", f"built with signalkb {marker}"), encoding="utf-8")
@@ -229,7 +229,7 @@ def run_signalkb(cache: Path, notes: int, repeat: int, timeout: float) -> Result
 # --- hugo server -------------------------------------------------------------------------------------------------
 
 
-def run_hugo(cache: Path, notes: int, repeat: int, timeout: float) -> Result:
+def run_hugo(cache: Path, notes: int, repeat: int, timeout: float, templates: bool = True) -> Result:
     result = Result("hugo", notes)
     if not Path(HUGO).exists():
         result.error = f"{HUGO} not found"
@@ -265,7 +265,7 @@ def run_hugo(cache: Path, notes: int, repeat: int, timeout: float) -> Result:
             result.note_edits.append(time.perf_counter() - saved)
         base = work / "site" / "layouts" / "_default" / "baseof.html"
         template = base.read_text(encoding="utf-8")
-        for i in range(max(1, repeat - 1)):
+        for i in range(max(1, repeat - 1) if templates else 0):
             marker = f"BENCH-TEMPLATE-{i}-{os.getpid()}"
             base.write_text(template.replace("</nav>", f" {marker}</nav>"), encoding="utf-8")
             saved = time.perf_counter()
@@ -294,6 +294,11 @@ def cell(values: list[float]) -> str:
     return f"{median(values):.3f} ({min(values):.3f}–{max(values):.3f})"
 
 
+def compared(ours: float, hugo: float) -> str:
+    """signalkb's time next to Hugo's, in words."""
+    return f"{ours / hugo:.1f}× slower" if ours >= hugo else f"{hugo / ours:.1f}× faster"
+
+
 def row(*cells: str) -> str:
     widths = (7, 9, 11, 28, 28)
     return "  ".join(
@@ -313,7 +318,7 @@ def table(results: list[Result]) -> str:
         ours, hugo = rows.get("signalkb"), rows.get("hugo")
         if ours and hugo:
             note, template = (
-                f"{median(a) / median(b):.1f}× slower" if a and b else "—"
+                compared(median(a), median(b)) if a and b else "—"
                 for a, b in ((ours.note_edits, hugo.note_edits), (ours.template_edits, hugo.template_edits))
             )
             lines.append(row("", "ratio", f"{ours.first_serve / hugo.first_serve:.1f}×", note, template))

@@ -5,7 +5,8 @@ from __future__ import annotations
 import argparse
 import enum
 import sys
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterator, Sequence
+from contextlib import contextmanager
 from pathlib import Path
 from typing import TextIO
 
@@ -143,19 +144,36 @@ def _failure(report: BuildReport, strict: bool, config: SiteConfig) -> str:
     return f"build failed: {why}; {config.out_dir.name}/ was left as it was"
 
 
+@contextmanager
+def _progress_bar(err: TextIO, wanted: bool) -> Iterator[Callable[[int, int], None] | None]:
+    """A progress bar of the pages on `err` when it is a terminal (it disappears when the build ends)."""
+    if not wanted or not err.isatty():
+        yield None
+        return
+    from rich.console import Console
+    from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeRemainingColumn
+
+    columns = (TextColumn("pages"), BarColumn(), MofNCompleteColumn(), TimeRemainingColumn())
+    with Progress(*columns, console=Console(file=err, force_terminal=True), transient=True) as bar:
+        task = bar.add_task("pages", total=None)
+        yield lambda done, total: bar.update(task, completed=done, total=total)
+
+
 def run_build(args: argparse.Namespace, out: TextIO, err: TextIO) -> Exit:
     """`build` and `check`: run the pipeline, print what it found."""
     config = _config(args, err)
     if config is None:
         return Exit.CONTENT_ERROR
     write = args.verb == "build"
-    report = build(
-        config,
-        write=write,
-        strict=args.strict,
-        clean=getattr(args, "clean", False),
-        jobs=getattr(args, "jobs", None),
-    )
+    with _progress_bar(err, not args.quiet) as progress:
+        report = build(
+            config,
+            write=write,
+            strict=args.strict,
+            clean=getattr(args, "clean", False),
+            jobs=getattr(args, "jobs", None),
+            progress=progress,
+        )
     _print_diagnostics(report.diagnostics, err, args.quiet)
     status = _status(report, args.strict)
     if status is Exit.OK and not args.quiet:

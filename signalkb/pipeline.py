@@ -188,7 +188,7 @@ def build(
     strict: bool = False,
     clean: bool = False,
     jobs: int | None = None,
-    progress: Callable[[int], None] | None = None,
+    progress: Callable[[int, int], None] | None = None,
     publish_lock: AbstractContextManager[object] | None = None,
     publishing: bool = True,
     search_index: bool = True,
@@ -198,7 +198,8 @@ def build(
     """Build the site into `config.out_dir` (or only check, with `write=False`) and report what happened.
 
     `clean` ignores the cache (a cold build that writes every file); `jobs` is the number of render
-    processes (default: all cores). `publish_lock` is held while files of the published site are
+    processes (default: all cores); `progress(done, total)` is told of the pages (and raw files) made so far.
+    `publish_lock` is held while files of the published site are
     replaced (the preview server holds it while it reads a file, so no request sees a half-written site).
     `publishing` writes the updated permalink ledger back after a successful written build (the
     preview passes False: what it shows is not published). `search_index` makes the search index when
@@ -369,7 +370,7 @@ def _render_all(
     *,
     write: bool,
     jobs: int,
-    progress: Callable[[int], None] | None,
+    progress: Callable[[int, int], None] | None,
     publish_lock: AbstractContextManager[object] | None,
     search_index: bool,
     strict: bool,
@@ -392,6 +393,7 @@ def _render_all(
                 old_pages = {}  # new templates: every page is rendered again, in parallel
             state.templates = seed
             job = RenderJob(planner.plan(), old_pages, seed, config.templates_dir, staging.path, (kb, config))
+            total = len(job.plan)
             for shard in render_all(job, jobs, pool_threshold=POOL_THRESHOLD):
                 if shard.error is not None:
                     report.diagnostics.append(shard.error)
@@ -400,7 +402,7 @@ def _render_all(
                 report.pages += shard.html
                 report.files += shard.written
                 if progress is not None:
-                    progress(report.pages)
+                    progress(len(pages), total)
             for rel, data in _static_files(config, kb, list(pages)):
                 pages[rel] = fingerprint(b"", data)
                 if old_pages.get(rel) != pages[rel]:

@@ -2,12 +2,16 @@
 
 from __future__ import annotations
 
+import io
+import os
 import re
 import subprocess
 import sys
 from pathlib import Path
 
 import pytest
+
+from signalkb.cli import main
 
 from .conftest import ROOT, Project, Run, native_note, run_cli, tree_bytes
 
@@ -289,3 +293,30 @@ def test_unknown_site_setting_is_a_warning(project: Project) -> None:
     assert run.status == 0
     assert any(line.startswith("site.yaml:2: warning: unknown setting `colour`") for line in run.messages)
     assert "<title>My signals</title>" in project.page("")
+
+
+class _Terminal(io.StringIO):
+    """Standard error as a terminal shows it."""
+
+    def isatty(self) -> bool:
+        return True
+
+
+@pytest.mark.parametrize("terminal", [True, False])
+def test_a_progress_bar_of_the_pages_shows_on_a_terminal_only(project: Project, terminal: bool) -> None:
+    project.write({f"n{i}.md": native_note(f"Note {i}") for i in range(3)})
+    out, err = io.StringIO(), _Terminal() if terminal else io.StringIO()
+    old = Path.cwd()
+    os.chdir(project.root)
+    try:
+        assert main(["build", "--content", "content", "--out", "site"], out, err) == 0
+    finally:
+        os.chdir(old)
+    pages = len(list(project.pages()))
+    done = re.findall(r"(\d+)/(\d+)", err.getvalue())
+    if terminal:
+        assert "pages" in err.getvalue() and done, err.getvalue()
+        assert int(done[-1][0]) == int(done[-1][1]) >= pages, "the bar ends full: every page and file"
+    else:
+        assert "━" not in err.getvalue() and not done
+    assert out.getvalue().startswith("built ")

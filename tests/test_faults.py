@@ -355,7 +355,7 @@ def test_a_note_deleted_while_pages_are_written(project: Project) -> None:
     _small(project)
     project.write({"c.md": native_note("Third note", rows=[("Third signal", "c", "h", "Force one")])})
     config, _ = load_config(None, {"content_dir": str(project.content), "out_dir": str(project.site)})
-    report = pipeline.build(config, progress=lambda _: (project.content / "c.md").unlink(missing_ok=True))
+    report = pipeline.build(config, progress=lambda *_: (project.content / "c.md").unlink(missing_ok=True))
     assert not report.failed and report.written
     assert not (project.content / "c.md").exists()
     assert "Third note" in project.page("notes/c")

@@ -199,6 +199,8 @@ def publish(
 ) -> Outcome | None:
     """Publish the changed notes by the fast path, or do nothing and return None (then a full build is needed).
 
+    Files saved again without a change give an outcome that read and wrote nothing (`parsed` 0).
+
     `static_files(kb, pages)` makes the exports and feeds; `published()` is called as soon as the pages are live.
     """
     last = session.last
@@ -207,6 +209,9 @@ def publish(
     loaded, state = last.loaded, last.state
     changed = [i for i, (a, b) in enumerate(zip(loaded.inputs.sources, inputs.sources, strict=True)) if a is not b]
     changed = [i for i in changed if loaded.inputs.sources[i].digest != inputs.sources[i].digest]
+    if not changed and state.site_id == site_id(config.out_dir) != "":
+        session.last = replace(last, loaded=replace(loaded, inputs=inputs))  # saved, not changed: the same site
+        return Outcome(diagnostics(session.last), 0, 0, 0)
     if not changed or len(changed) > MAX_NOTES:
         return None
     entries = dict(state.notes)

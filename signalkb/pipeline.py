@@ -226,6 +226,9 @@ def build(
             return report
         cache.forget_summary(folder)  # the site is about to change: a killed build must not look up to date
         if session is not None and _fast(session, config, inputs, folder, report, publish_lock, published):
+            if not wants_index or search.is_current(folder / search.RECORDS, config.out_dir):
+                digest = inputs.digest(inputs.ledger_text)
+                cache.save_summary(folder, version, _summary(report, digest, site_id(config.out_dir)))
             report.seconds = time.perf_counter() - started
             return report
     if last is not None and last.state.version == version:
@@ -262,13 +265,14 @@ def build(
             publish_lock=publish_lock,
             search_index=wants_index,
             strict=strict,
-            templates=inputs.templates if inputs is not None else b"",
+            templates=loaded.inputs.templates,
         )
-        if write and report.written and inputs is not None:
+        if write and report.written:
             written = _record_ledger(config, kb, report) if publishing else None
             if not wants_index or search.is_current(folder / search.RECORDS, config.out_dir):
-                ledger = written if written is not None else inputs.ledger_text
-                cache.save_summary(folder, version, _summary(report, inputs.digest(ledger), site_id(config.out_dir)))
+                ledger = written if written is not None else loaded.inputs.ledger_text
+                digest = loaded.inputs.digest(ledger)
+                cache.save_summary(folder, version, _summary(report, digest, site_id(config.out_dir)))
             if session is not None and not report.failed:
                 extra = report.diagnostics[after_load:]
                 session.remember(Last(config, loaded, state, planner, report.pages, extra))
@@ -313,7 +317,9 @@ def _fast(
     report.diagnostics = outcome.diagnostics
     report.files, report.search_changed = outcome.files, outcome.search_changed
     report.parsed = outcome.parsed
-    report.written = report.incremental = report.fast = True
+    report.written = report.incremental = True
+    report.fast = outcome.parsed > 0
+    report.unchanged = outcome.parsed == 0
     return True
 
 

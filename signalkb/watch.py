@@ -306,7 +306,7 @@ class Rebuilder:
         report = self.build()
         self._report(report, first)
         errors = [d.format() for d in report.sorted_diagnostics() if d.is_error]
-        if not report.fast:  # the fast path told the browsers as soon as its pages were live
+        if not (report.fast or report.unchanged):  # the fast path told the browsers as soon as its pages were live
             self.publish(errors, sum(not d.is_error for d in report.diagnostics))
         if report.written and self.index_search is not None:
             self.index_search(self._search, report.search_changed > 0)  # after the reload: pages never wait for it

@@ -243,3 +243,17 @@ def test_after_a_full_build_the_next_prose_edit_takes_the_fast_path_again(kb: tu
     assert not _build(root, session).fast
     _edit(root / "content" / OWN, lambda t: t.replace("One paragraph", "A changed paragraph", 1))
     assert _build(root, session).fast
+
+
+def test_a_note_saved_again_unchanged_is_nothing_to_do(kb: tuple[Path, Session]) -> None:
+    root, session = kb
+    note = _native(root)
+    _edit(note, lambda t: t.replace("## Summary\n\n", "## Summary\n\nOnce. ", 1))
+    assert _build(root, session).fast
+    before = {rel: (root / "site" / rel).stat().st_mtime_ns for rel in _site(root)}
+    note.write_text(note.read_text(encoding="utf-8"), encoding="utf-8")  # saved again, same bytes
+    report = _build(root, session)
+    assert report.unchanged and not report.fast and report.files == 0
+    assert {rel: (root / "site" / rel).stat().st_mtime_ns for rel in _site(root)} == before
+    fresh = _build(root, Session())  # a new preview: the summary the fast path left says the site is up to date
+    assert fresh.unchanged

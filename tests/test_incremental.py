@@ -89,17 +89,31 @@ def test_incremental_equals_cold(bundled: Project, tmp_path: Path, change: str) 
     assert tree(bundled.site) == tree(cold.site)
 
 
-def test_parallel_serial_cold_warm_builds_are_identical(tmp_path: Path) -> None:
-    """A generated knowledge base big enough for worker processes, built five ways."""
-    content = tmp_path / "content"
+def _generated(tmp_path: Path) -> tuple[Project, dict[str, bytes]]:
+    """A generated knowledge base of 300 notes (enough pages for worker processes), built serially."""
     subprocess.run(
-        [sys.executable, str(shared_path(GEN)), "--notes", "300", "--out", str(content), "--flavor", "native"],
+        [
+            sys.executable,
+            str(shared_path(GEN)),
+            "--notes",
+            "300",
+            "--out",
+            str(tmp_path / "content"),
+            "--flavor",
+            "native",
+        ],
         check=True,
         stdout=subprocess.DEVNULL,
     )
     project = Project(tmp_path)
     assert project.build("--clean", "--jobs", "1").status == 0
-    serial = tree(project.site)
+    return project, tree(project.site)
+
+
+def test_parallel_serial_cold_warm_builds_are_identical(tmp_path: Path) -> None:
+    """A generated knowledge base big enough for worker processes, built five ways."""
+    project, serial = _generated(tmp_path)
+    content = project.content
     assert len([name for name in serial if name.endswith(".html")]) > 1500, "enough pages for the worker pool"
     assert project.build("--clean", "--jobs", "2").status == 0
     assert tree(project.site) == serial
@@ -116,15 +130,7 @@ def test_parallel_serial_cold_warm_builds_are_identical(tmp_path: Path) -> None:
 
 def test_with_other_threads_running_workers_come_from_a_fork_server_and_give_the_same_site(tmp_path: Path) -> None:
     """The preview has threads, so its builds cannot fork workers: they plan the pages again from a pickle."""
-    content = tmp_path / "content"
-    subprocess.run(
-        [sys.executable, str(shared_path(GEN)), "--notes", "300", "--out", str(content), "--flavor", "native"],
-        check=True,
-        stdout=subprocess.DEVNULL,
-    )
-    project = Project(tmp_path)
-    assert project.build("--clean", "--jobs", "1").status == 0
-    serial = tree(project.site)
+    project, serial = _generated(tmp_path)
     started = threading.Event()
     stop = threading.Event()
     other = threading.Thread(target=lambda: (started.set(), stop.wait(60)), daemon=True)

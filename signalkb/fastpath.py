@@ -27,10 +27,13 @@ from . import cache, readers, search
 from .config import SiteConfig
 from .diagnostics import Diagnostic, SourceLocation
 from .inputs import Inputs
-from .model import COLUMNS, KnowledgeBase, ParsedNote, Signal
-from .pages import Planner
+from .model import KnowledgeBase, Note, ParsedNote, RawRow, Signal
+from .pages import PageSpec, Planner
+from .permalink_match import row_rest, text_key
+from .permalinks import MOVED, Ledger
 from .publish import OutputRefused, Staging, site_id
 from .render import make_environment
+from .views import RawFile
 from .workers import RenderJob, fingerprint, render_all
 
 log = logging.getLogger(__name__)
@@ -39,12 +42,19 @@ MAX_NOTES = 50
 """More changed notes than this at once take the full build (a checkout, a search and replace)."""
 
 
+LINKED_COLUMNS = ("signal", "driving_force")
+"""The columns whose cells decide ids and forces and show on other signals' pages."""
+SHOWN_COLUMNS = ("change", "horizon")
+"""The columns whose cells show beyond the note's own pages only on its forces' pages and the signal index."""
+
+
 def signature(note: ParsedNote) -> tuple[object, ...]:
     """What linking and every page but the note's own read of a note, as read (after `readers.finish`).
 
     Two readings of a note with the same signature link alike; what may differ (summary, sections, meta,
     source, issue, extra columns, line numbers) shows only on the note's own pages, in its search records,
-    and in the exports and feeds that `_exported` and `_fed` cover.
+    and in the exports and feeds that `_exported` and `_fed` cover; the change and horizon cells
+    (`_shown`) show also on the pages of the signals' forces and the signal index.
     """
     return (
         note.path,
@@ -56,13 +66,18 @@ def signature(note: ParsedNote) -> tuple[object, ...]:
         note.keywords,
         note.themes,
         tuple((ref.label, ref.target) for ref in note.closest),
-        tuple(tuple((row.cells[c].text, row.cells[c].html) for c in COLUMNS) for row in note.rows),
+        tuple(tuple((row.cells[c].text, row.cells[c].html) for c in LINKED_COLUMNS) for row in note.rows),
     )
+
+
+def _shown(note: ParsedNote) -> tuple[object, ...]:
+    return tuple(tuple((row.cells[c].text, row.cells[c].html) for c in SHOWN_COLUMNS) for row in note.rows)
 
 
 def _exported(note: ParsedNote) -> tuple[object, ...]:
     """What signals.json and signals.csv show of a note beyond its signature."""
-    return (note.source, tuple(tuple((name, cell.text) for name, cell in row.extra) for row in note.rows))
+    extra = tuple(tuple((name, cell.text) for name, cell in row.extra) for row in note.rows)
+    return (note.source, extra, _shown(note))
 
 
 def _fed(note: ParsedNote) -> tuple[object, ...]:
@@ -78,6 +93,8 @@ class Loaded:
     inputs: Inputs
     finished: list[ParsedNote]
     """The notes as linked (plain-text exports split again with knowledge-base evidence), in source order."""
+    ledger: Ledger
+    """The permalink ledger as read."""
     finish_diagnostics: list[Diagnostic]
     setup_diagnostics: list[Diagnostic]
     """Problems of forces.yaml and the ledger."""
@@ -151,6 +168,39 @@ def _moved(diagnostics: Sequence[Diagnostic], maps: dict[str, dict[int, int]]) -
     return out
 
 
+def _ids_kept(read: Ledger, note: Note, kb: KnowledgeBase) -> bool:
+    """True when linking gives each of the note's rows its id by its text alone (then its other cells don't matter).
+
+    permalink_match pairs a note's rows with the published signals of that note (or of a note that is
+    gone, which may have become this one) by text first: so when the ledger read holds each of the note's
+    signals, with its text, and no other such signal with one of those texts, the other cells play no part.
+    """
+    keys = [text_key(read.signals[sid].text) if sid in read.signals else None for sid in note.signal_ids]
+    if None in keys or len(set(keys)) != len(keys):
+        return False
+    if any(read.signals[sid].note != note.id or read.signals[sid].state == MOVED for sid in note.signal_ids):
+        return False
+    wanted = set(keys)
+    rivals = (
+        r
+        for r in read.signals.values()
+        if r.state != MOVED and (r.note == note.id or r.note not in kb.notes_by_id) and text_key(r.text) in wanted
+    )
+    return sum(1 for _ in rivals) == len(keys)
+
+
+def _relisted(ledger: Ledger, read: Ledger, kb: KnowledgeBase, sids: Sequence[str]) -> Ledger:
+    """The ledger linking makes, with the other cells of `sids` as they are now."""
+    signals = dict(ledger.signals)
+    changed = ledger.changed
+    for sid in sids:
+        signal = kb.signals_by_id[sid]
+        record = replace(signals[sid], rest=row_rest(RawRow(signal.loc, signal.cells)))
+        signals[sid] = record
+        changed = changed or read.signals.get(sid) != record
+    return replace(ledger, signals=signals, changed=changed)
+
+
 def _patched(kb: KnowledgeBase, changes: dict[str, ParsedNote]) -> KnowledgeBase:
     """`kb` with the notes of `changes` (note id → new reading) and their signals' cells and lines replaced."""
     notes = {nid: replace(kb.notes_by_id[nid], parsed=parsed) for nid, parsed in changes.items()}
@@ -187,33 +237,27 @@ def _same_setup(old: Inputs, new: Inputs) -> bool:
     )
 
 
-def publish(
-    session: Session,
-    config: SiteConfig,
-    inputs: Inputs,
-    folder: Path,
-    static_files: Callable[[KnowledgeBase, list[str]], list[tuple[str, bytes]]],
-    *,
-    publish_lock: AbstractContextManager[object] | None,
-    published: Callable[[], object] | None,
-) -> Outcome | None:
-    """Publish the changed notes by the fast path, or do nothing and return None (then a full build is needed).
+@dataclass
+class _Patch:
+    """The edit the fast path publishes: the patched knowledge base and what else it needs."""
 
-    Files saved again without a change give an outcome that read and wrote nothing (`parsed` 0).
+    kb: KnowledgeBase
+    planner: Planner
+    entries: dict[str, cache.NoteEntry]
+    finished: list[ParsedNote]
+    finish_diagnostics: list[Diagnostic]
+    link_diagnostics: list[Diagnostic]
+    notes: list[str]
+    """Ids of the changed notes."""
+    recelled: list[str]
+    """Ids of the signals whose change or horizon cells changed."""
+    exports: bool
+    """True when the exports (and feeds) show what changed."""
 
-    `static_files(kb, pages)` makes the exports and feeds; `published()` is called as soon as the pages are live.
-    """
-    last = session.last
-    if last is None or last.config != config or not _same_setup(last.loaded.inputs, inputs):
-        return None
+
+def _prepare(last: Last, config: SiteConfig, inputs: Inputs, changed: list[int]) -> _Patch | None:
+    """The patch for the changed sources (their indexes), or None when an edit links differently."""
     loaded, state = last.loaded, last.state
-    changed = [i for i, (a, b) in enumerate(zip(loaded.inputs.sources, inputs.sources, strict=True)) if a is not b]
-    changed = [i for i in changed if loaded.inputs.sources[i].digest != inputs.sources[i].digest]
-    if not changed and state.site_id == site_id(config.out_dir) != "":
-        session.last = replace(last, loaded=replace(loaded, inputs=inputs))  # saved, not changed: the same site
-        return Outcome(diagnostics(session.last), 0, 0, 0)
-    if not changed or len(changed) > MAX_NOTES:
-        return None
     entries = dict(state.notes)
     for i in changed:
         source = inputs.sources[i]
@@ -242,36 +286,65 @@ def publish(
     link_diagnostics = _moved(loaded.link_diagnostics, maps)
     if link_diagnostics is None:
         return None
+    shown = [nid for nid, i in zip(changes, changed, strict=True) if _shown(loaded.finished[i]) != _shown(finished[i])]
+    if shown and (
+        config.base_url or not all(_ids_kept(loaded.ledger, loaded.kb.notes_by_id[n], loaded.kb) for n in shown)
+    ):
+        return None  # feeds show the cells (full build); or a row's id may hang on its other cells
     kb = _patched(loaded.kb, changes)
-    planner = last.planner.rebased(kb)
-    plan = [page for nid in changes for page in planner.owned(kb.notes_by_id[nid])]
+    recelled = [sid for nid in shown for sid in kb.notes_by_id[nid].signal_ids]
+    if recelled:
+        kb = replace(kb, ledger=_relisted(kb.ledger, loaded.ledger, kb, recelled))
+    olds = [loaded.finished[i] for i in changed]
+    news = [finished[i] for i in changed]
+    fed = bool(config.base_url) and [_fed(n) for n in olds] != [_fed(n) for n in news]
+    exports = fed or [_exported(n) for n in olds] != [_exported(n) for n in news]
+    planner = last.planner.rebased(kb, recelled)
+    return _Patch(
+        kb, planner, entries, finished, finish_diagnostics, link_diagnostics, list(changes), recelled, exports
+    )
+
+
+def _stage(
+    session: Session,
+    config: SiteConfig,
+    plan: Sequence[Callable[[], PageSpec | RawFile]],
+    files: list[tuple[str, bytes]],
+    pages: dict[str, str],
+    seed: bytes,
+) -> tuple[Staging, list[str]] | None:
+    """`plan` rendered and `files` written into a staging folder where they changed (`pages` updated): the
+    staging folder and the files in it, or None (after cleaning up) when something failed."""
     try:
         staging = Staging(config.out_dir)
     except (OutputRefused, OSError):
         return None
-    pages = dict(state.pages)
-    written = 0
+    written: list[str] = []
     try:
         session.env = session.env or make_environment(config.templates_dir)
-        job = RenderJob(plan, state.pages, state.templates, config.templates_dir, staging.path)
+        job = RenderJob(plan, dict(pages), seed, config.templates_dir, staging.path)
         for shard in render_all(job, 1, pool_threshold=len(plan) + 1, env=session.env):
             if shard.error is not None:
+                staging.abort()
                 return None
+            written.extend(rel for rel, mark in shard.pages if pages.get(rel) != mark)
             pages.update(shard.pages)
-            written += shard.written
-        olds = [loaded.finished[i] for i in changed]
-        news = [finished[i] for i in changed]
-        fed = bool(config.base_url) and [_fed(n) for n in olds] != [_fed(n) for n in news]
-        if fed or [_exported(n) for n in olds] != [_exported(n) for n in news]:
-            for rel, data in static_files(kb, list(state.pages)):
-                pages[rel] = fingerprint(b"", data)
-                if state.pages.get(rel) != pages[rel]:
-                    staging.write(rel, data)
-                    written += 1
+        for rel, data in files:
+            mark = fingerprint(b"", data)
+            if pages.get(rel) != mark:
+                staging.write(rel, data)
+                written.append(rel)
+                pages[rel] = mark
     except OSError as exc:
         log.info("the fast path gave up: %s", exc)
         staging.abort()
         return None
+    return staging, written
+
+
+def _apply(
+    staging: Staging, folder: Path, publish_lock: AbstractContextManager[object] | None, session: Session
+) -> bool:
     try:
         with publish_lock or nullcontext():
             cache.forget_published(folder)  # the pages change now: a kill from here on means a full build next
@@ -281,29 +354,83 @@ def publish(
         staging.abort()
         session.remember(None)  # the site is partly new: the next build renders every page again
         cache.forget_published(folder)
+        return False
+    return True
+
+
+def publish(
+    session: Session,
+    config: SiteConfig,
+    inputs: Inputs,
+    folder: Path,
+    static_files: Callable[[KnowledgeBase, list[str]], list[tuple[str, bytes]]],
+    *,
+    publish_lock: AbstractContextManager[object] | None,
+    published: Callable[[list[str]], object] | None,
+) -> Outcome | None:
+    """Publish the changed notes by the fast path, or do nothing and return None (then a full build is needed).
+
+    Files saved again without a change give an outcome that read and wrote nothing (`parsed` 0).
+    `static_files(kb, pages)` makes the exports and feeds. The notes' own pages (and the pages of forces
+    that show their cells) go live first, then the signal index and the exports when they changed;
+    `published(files)` is called as each part goes live.
+    """
+    last = session.last
+    if last is None or last.config != config or not _same_setup(last.loaded.inputs, inputs):
         return None
+    loaded, state = last.loaded, last.state
+    changed = [i for i, (a, b) in enumerate(zip(loaded.inputs.sources, inputs.sources, strict=True)) if a is not b]
+    changed = [i for i in changed if loaded.inputs.sources[i].digest != inputs.sources[i].digest]
+    if not changed and state.site_id == site_id(config.out_dir) != "":
+        session.last = replace(last, loaded=replace(loaded, inputs=inputs))  # saved, not changed: the same site
+        return Outcome(diagnostics(session.last), 0, 0, 0)
+    if not changed or len(changed) > MAX_NOTES:
+        return None
+    patch = _prepare(last, config, inputs, changed)
+    if patch is None:
+        return None
+    kb, planner = patch.kb, patch.planner
+    pages = dict(state.pages)
+    first = [page for nid in patch.notes for page in planner.owned(kb.notes_by_id[nid])]
+    if patch.recelled:
+        first.extend(planner.forces_showing(patch.recelled))
+    staged = _stage(session, config, first, [], pages, state.templates)
+    if staged is None or not _apply(staged[0], folder, publish_lock, session):
+        return None
+    written = staged[1]
     if published is not None:
-        published()
-    state.notes = entries
+        published(staged[1])
+    state.notes = patch.entries
     state.notes_changed = True
+    state.pages = pages
+    rest = [planner.signal_index] if patch.recelled else []
+    files = static_files(kb, list(pages)) if patch.exports else []
+    if rest or files:
+        staged = _stage(session, config, rest, files, pages, state.templates)
+        if staged is None or not _apply(staged[0], folder, publish_lock, session):
+            session.remember(None)
+            return None
+        written += staged[1]
+        if published is not None and staged[1]:
+            published(staged[1])
     state.pages = pages
     state.site_id = site_id(config.out_dir)
     cache.save_pages(folder, state)
     search_changed = 0
     if config.search:
-        notes = [kb.notes_by_id[nid] for nid in changes]
+        notes = [kb.notes_by_id[nid] for nid in patch.notes]
         with contextlib.suppress(OSError):
             search_changed = search.update_records(folder / search.RECORDS, search.records(kb, config.language, notes))
     new_loaded = replace(
         loaded,
         kb=kb,
         inputs=inputs,
-        finished=finished,
-        finish_diagnostics=finish_diagnostics,
-        link_diagnostics=link_diagnostics,
+        finished=patch.finished,
+        finish_diagnostics=patch.finish_diagnostics,
+        link_diagnostics=patch.link_diagnostics,
     )
     session.last = replace(last, loaded=new_loaded, planner=planner)
-    return Outcome(diagnostics(session.last), written, len(changed), search_changed)
+    return Outcome(diagnostics(session.last), len(written), len(changed), search_changed)
 
 
 def diagnostics(last: Last) -> list[Diagnostic]:

@@ -6,6 +6,7 @@ added to HTML responses as they are served, never written to the output folder.
 
 from __future__ import annotations
 
+import collections
 import errno
 import html
 import ipaddress
@@ -16,7 +17,7 @@ import secrets
 import socket
 import socketserver
 import threading
-from collections.abc import Sequence
+from collections.abc import Collection, Sequence
 from dataclasses import dataclass
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
@@ -26,7 +27,10 @@ from urllib.parse import parse_qs, unquote
 log = logging.getLogger(__name__)
 
 RELOAD_PATH = "/__reload"
-"""The long-poll endpoint: `GET /__reload?epoch=E` answers `{"epoch": ...}` once the published epoch is not E."""
+"""The long-poll endpoint: `GET /__reload?epoch=E&page=P` answers `{"epoch": ...}` once a build published after
+E changed the page at path P (or changed everything, or failed); else, after a while, with E itself."""
+HISTORY = 256
+"""Published builds remembered with the pages they changed (a page last loaded before them simply reloads)."""
 POLL_TIMEOUT = 30.0
 """Seconds a long-poll request waits for a new build before it answers with the same epoch."""
 
@@ -61,7 +65,7 @@ _RELOAD_SCRIPT = """<script id="signalkb-live-reload">
     try {
       while (!document.hidden && controller === mine) {
         try {
-          const url = "%(path)s?epoch=" + encodeURIComponent(epoch);
+          const url = "%(path)s?epoch=" + encodeURIComponent(epoch) + "&page=" + encodeURIComponent(location.pathname);
           const response = await fetch(url, {cache: "no-store", signal: mine.signal});
           if (!response.ok) throw new Error("HTTP " + response.status);
           const data = await response.json();
@@ -129,6 +133,8 @@ class PreviewState:
         self._count = 0
         self._snapshot = Snapshot(self._epoch())
         self._closed = False
+        self._history: collections.deque[tuple[int, frozenset[str] | None]] = collections.deque(maxlen=HISTORY)
+        """(epoch number, output files it changed, or None for a whole build), newest last."""
 
     def _epoch(self) -> str:
         return f"{self._token}-{self._count}"
@@ -138,19 +144,37 @@ class PreviewState:
         with self._cond:
             return self._snapshot
 
-    def publish(self, errors: Sequence[str] = (), warnings: int = 0) -> str:
-        """A build finished (successfully when `errors` is empty): advance the epoch and wake waiting browsers."""
+    def publish(self, errors: Sequence[str] = (), warnings: int = 0, changed: Collection[str] | None = None) -> str:
+        """A build finished (successfully when `errors` is empty): advance the epoch and wake waiting browsers.
+
+        `changed` names the output files the build changed (`notes/x/index.html`), when it knows them: only
+        browsers showing one of them reload.
+        """
         with self._cond:
             self._count += 1
             self._snapshot = Snapshot(self._epoch(), tuple(errors), warnings if errors else 0)
+            self._history.append((self._count, None if errors or changed is None else frozenset(changed)))
             self._cond.notify_all()
             return self._snapshot.epoch
 
-    def wait_for_change(self, epoch: str, timeout: float) -> str:
-        """Block until the epoch is not `epoch` (or `timeout` passed, or the preview stops); returns the epoch."""
+    def _due(self, epoch: str, page: str | None) -> bool:
+        """True when a page shown at `epoch` (`page`: its output file) should reload."""
+        if self._closed or epoch == self._snapshot.epoch:
+            return self._closed
+        token, _, number = epoch.rpartition("-")
+        if page is None or token != self._token or not number.isdigit():
+            return True
+        seen = int(number)
+        if not self._history or self._history[0][0] > seen + 1:
+            return True  # older than what is remembered
+        return any(n > seen and (files is None or page in files) for n, files in self._history)
+
+    def wait_for_change(self, epoch: str, timeout: float, page: str | None = None) -> str:
+        """Block until a build after `epoch` changed `page` (any page when None), `timeout` passed or the preview
+        stops; returns the current epoch, or `epoch` itself when nothing the page shows changed."""
         with self._cond:
-            self._cond.wait_for(lambda: self._snapshot.epoch != epoch or self._closed, timeout)
-            return self._snapshot.epoch
+            due = self._cond.wait_for(lambda: self._due(epoch, page), timeout)
+            return self._snapshot.epoch if due else epoch
 
     def close(self) -> None:
         """Release every waiting request."""
@@ -175,6 +199,14 @@ def inject(page: bytes, snapshot: Snapshot) -> bytes:
     if at < 0:
         return page + extra
     return page[:at] + extra + page[at:]
+
+
+def output_file(request_path: str | None) -> str | None:
+    """The output file a browser shows at `request_path` (`/notes/x/` → `notes/x/index.html`), for reloads."""
+    if request_path is None:
+        return None
+    path = unquote(request_path.split("?", 1)[0]).lstrip("/")
+    return path + "index.html" if path == "" or path.endswith("/") else path
 
 
 @dataclass(frozen=True)
@@ -306,8 +338,10 @@ class _Handler(BaseHTTPRequestHandler):
             self._send(200, data, kind, with_body)
 
     def _long_poll(self, query: str, with_body: bool) -> None:
-        epoch = parse_qs(query).get("epoch", [""])[0]
-        current = self.server.state.wait_for_change(epoch, self.server.poll_timeout)
+        fields = parse_qs(query)
+        epoch = fields.get("epoch", [""])[0]
+        page = fields.get("page", [None])[0]
+        current = self.server.state.wait_for_change(epoch, self.server.poll_timeout, output_file(page))
         self._send(200, json.dumps({"epoch": current}).encode("utf-8"), _TYPES[".json"], with_body)
 
     def _send(

@@ -7,7 +7,7 @@ force index in pages_forces.py, keyword and theme pages in pages_terms.py. Share
 from __future__ import annotations
 
 import copy
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from functools import partial
 
 from . import urls
@@ -78,15 +78,26 @@ class Planner:
     def base(self, url: str, title: str, description: str, kind: str) -> View:
         return base_view(self.config, url, title, description, kind)
 
-    def rebased(self, kb: KnowledgeBase) -> Planner:
-        """This planner for `kb`, a knowledge base that differs from its own only in what notes show of themselves.
+    def rebased(self, kb: KnowledgeBase, signals: Sequence[str] = ()) -> Planner:
+        """This planner for `kb`, a knowledge base that differs from its own only in what notes show of themselves
+        (and in the cells of `signals` that lists of signals do not show).
 
-        Everything the planner shares between pages (references, list items, related signals, force
-        analytics) depends only on what the two have in common, so it is kept (fastpath.py says what that is).
+        Everything the planner shares between pages (list items, related signals, force analytics) depends
+        only on what the two have in common, so it is kept (fastpath.py says what that is); the references
+        of `signals` are made again.
         """
         other = copy.copy(self)
         other.kb = kb
+        if signals:
+            other.refs = self.refs.with_signals(kb, signals)
+            other.force_pages = self.force_pages.rebased(kb, other.refs)
         return other
+
+    def forces_showing(self, signals: Sequence[str]) -> list[Callable[[], PageSpec | RawFile]]:
+        """The pages of the forces of `signals`: beside their notes' own pages and the signal index, the only
+        pages that show the signals' change cells."""
+        forces = dict.fromkeys(link.force_id for sid in signals for link in self.kb.signals_by_id[sid].forces)
+        return [partial(self.force_pages.force_page, self.kb.forces_by_id[fid]) for fid in forces]
 
     def owned(self, note: Note) -> list[Callable[[], PageSpec | RawFile]]:
         """The pages that show all of a note: its page, its signals' pages and their JSON files."""

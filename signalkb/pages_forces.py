@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import copy
 from collections.abc import Callable, Mapping
 from functools import cached_property, partial
 
@@ -34,6 +35,12 @@ class ForcePages:
         self.no_force = no_force
         self.co_occurring = co_occurring(kb)
         self.colours = svg.category_colours(kb.categories)
+
+    def rebased(self, kb: KnowledgeBase, refs: Refs) -> ForcePages:
+        """These force pages for `kb` and `refs`, which differ from their own only in signals' cells."""
+        other = copy.copy(self)
+        other.kb, other.refs = kb, refs
+        return other
 
     @cached_property
     def position(self) -> dict[str, int]:
@@ -126,7 +133,8 @@ class ForcePages:
         root = view["root"]
         groups: dict[str, list[View]] = {}
         for sid in force.signal_ids:
-            groups.setdefault(kb.signals_by_id[sid].note_id, []).append(item(self.refs.signals[sid], root))
+            ref = self.refs.signals[sid]
+            groups.setdefault(kb.signals_by_id[sid].note_id, []).append(item(ref, root) | {"change": ref["change"]})
         by_id = kb.forces_by_id
         years, undated = signals_per_year(force, kb)
         view.update(

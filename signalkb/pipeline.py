@@ -159,7 +159,7 @@ def _load(
         kb, problems = build_knowledge_base(parsed, taxonomy, ForceResolver(taxonomy), ledger)
         report.diagnostics.extend(problems)
     report.notes, report.signals, report.forces = len(kb.notes), len(kb.signals), len(kb.forces)
-    return Loaded(kb, inputs, parsed, finish_problems, setup, problems)
+    return Loaded(kb, inputs, parsed, ledger, finish_problems, setup, problems)
 
 
 def _record_ledger(config: SiteConfig, kb: KnowledgeBase, report: BuildReport) -> str | None:
@@ -193,7 +193,7 @@ def build(
     publishing: bool = True,
     search_index: bool = True,
     session: Session | None = None,
-    published: Callable[[], object] | None = None,
+    published: Callable[[list[str]], object] | None = None,
 ) -> BuildReport:
     """Build the site into `config.out_dir` (or only check, with `write=False`) and report what happened.
 
@@ -205,7 +205,7 @@ def build(
     preview passes False: what it shows is not published). `search_index` makes the search index when
     the configuration asks for search (the preview passes False and makes it on a thread of its own).
     `session` keeps the linked knowledge base from one build to the next (the preview's fast path, fastpath.py);
-    `published()` is called as soon as the fast path has made its pages live.
+    `published(files)` is called as soon as the fast path has made pages live, with the files it changed.
     """
     started = time.perf_counter()
     report = BuildReport()
@@ -289,7 +289,7 @@ def _fast(
     folder: Path,
     report: BuildReport,
     publish_lock: AbstractContextManager[object] | None,
-    published: Callable[[], object] | None,
+    published: Callable[[list[str]], object] | None,
 ) -> bool:
     """Publish by the fast path when the changes allow it (fastpath.py); True when it did."""
     last = session.last

@@ -6,6 +6,7 @@ many pages (a force's signals) are made once with site-relative URLs; each page 
 
 from __future__ import annotations
 
+import copy
 import hashlib
 import json
 from collections.abc import Iterator, Mapping, Sequence
@@ -103,6 +104,13 @@ class Refs:
             c: {"label": c, "url": urls.category(category_id(c))} for c in kb.categories
         }
 
+    def with_signals(self, kb: KnowledgeBase, signals: Sequence[str]) -> Refs:
+        """These references with those of `signals` made again from `kb` (their cells changed, nothing else)."""
+        other = copy.copy(self)
+        other.kb = kb
+        other.signals = {**self.signals, **{sid: self._signal(kb.signals_by_id[sid]) for sid in signals}}
+        return other
+
     def _signal(self, s: Signal) -> View:
         return {
             "id": s.id,
@@ -188,12 +196,15 @@ ENCODER = json.JSONEncoder(ensure_ascii=False, check_circular=False, separators=
 
 
 def item(ref: View, root: str) -> View:
-    """A signal reference for lists (text, link, note; not its forces), linked for a page whose root is `root`."""
+    """A signal reference for lists (text, link, note; not its cells or forces), linked for a page at `root`.
+
+    Lists that show a signal's change as well (a force's page) add it: a page that lists a signal without
+    showing its change does not change when the change does.
+    """
     note = ref["note"]
     return {
         "html": ref["html"],
         "href": root + ref["url"],
-        "change": ref["change"],
         "note": {"title": note["title"], "date": note["date"], "href": root + note["url"]},
     }
 

@@ -6,7 +6,7 @@ import logging
 import os
 import threading
 import time
-from collections.abc import Callable, Iterable, Sequence
+from collections.abc import Callable, Collection, Iterable, Sequence
 from contextlib import AbstractContextManager
 from dataclasses import dataclass, replace
 from pathlib import Path
@@ -266,14 +266,14 @@ def shown_path(path: Path | str) -> str:
 
 class Rebuilder:
     """One preview build: `site.yaml` read again, the pipeline run under the publish lock, the terminal told,
-    then `publish(errors, warnings)` called (empty errors: the new site is live)."""
+    then `publish(errors, warnings, files)` called (empty errors: the new site is live; files: None for all)."""
 
     def __init__(
         self,
         config: SiteConfig,
         *,
         publish_lock: AbstractContextManager[object],
-        publish: Callable[[list[str], int], object],
+        publish: Callable[[list[str], int, Collection[str] | None], object],
         out: TextIO,
         err: TextIO,
         quiet: bool = False,
@@ -307,7 +307,7 @@ class Rebuilder:
         self._report(report, first)
         errors = [d.format() for d in report.sorted_diagnostics() if d.is_error]
         if not (report.fast or report.unchanged):  # the fast path told the browsers as soon as its pages were live
-            self.publish(errors, sum(not d.is_error for d in report.diagnostics))
+            self.publish(errors, sum(not d.is_error for d in report.diagnostics), None)
         if report.written and self.index_search is not None:
             self.index_search(self._search, report.search_changed > 0)  # after the reload: pages never wait for it
 
@@ -351,7 +351,7 @@ class Rebuilder:
                 publishing=False,
                 search_index=False,
                 session=self.session,
-                published=lambda: self.publish([], 0),
+                published=lambda files: self.publish([], 0, files),
             )
         except Exception as exc:
             log.exception("the build crashed")

@@ -67,12 +67,14 @@ def _in(folder: Path) -> Iterator[None]:
         os.chdir(old)
 
 
-def _build(root: Path, session: Session | None = None, *, clean: bool = False) -> pipeline.BuildReport:
+def _build(
+    root: Path, session: Session | None = None, *, clean: bool = False, publishing: bool = False
+) -> pipeline.BuildReport:
     """A preview-like build of root/content into root/site, run from root (messages name content/...)."""
     with _in(root):
         config, problems = load_config(None, {"content_dir": "content", "out_dir": "site", "base_url": None})
         assert not problems
-        return pipeline.build(config, publishing=False, search_index=False, session=session, clean=clean, jobs=1)
+        return pipeline.build(config, publishing=publishing, search_index=False, session=session, clean=clean, jobs=1)
 
 
 def _site(root: Path) -> dict[str, bytes]:
@@ -88,8 +90,8 @@ def kb(tmp_path: Path) -> tuple[Path, Session]:
     """The bundled knowledge base and our note, built once with a session."""
     root = tmp_path / "kb"
     shutil.copytree(ROOT / "content", root / "content")
-    (root / "content" / "permalinks.json").unlink()
     (root / "content" / OWN).write_text(OWN_TEXT, encoding="utf-8")
+    assert _build(root, publishing=True).written  # `build` records our note's ids in permalinks.json
     session = Session()
     report = _build(root, session)
     assert report.written and not report.fast
@@ -155,7 +157,15 @@ EDITS: dict[str, tuple[bool, Callable[[Path], None]]] = {
             _edit(r / "content" / OWN, lambda t: t.replace("One paragraph", "Another\n\nparagraph", 1)),
         ),
     ),
-    "change cell": (False, lambda r: _edit(r / "content" / OWN, _first_row_cell(2, "a new change"))),
+    "change cell": (True, lambda r: _edit(r / "content" / OWN, _first_row_cell(2, "a new change"))),
+    "horizon cell, with markup": (True, lambda r: _edit(r / "content" / OWN, _first_row_cell(3, "*everywhere* soon"))),
+    "change cell of a note the ledger does not know": (
+        False,
+        lambda r: (
+            _edit(r / "content" / OWN, _first_row_cell(2, "a new change")),
+            _edit(r / "content" / "permalinks.json", lambda t: t.replace("first-own-signal", "first-own-signal-x")),
+        ),
+    ),
     "driving force cell": (False, lambda r: _edit(r / "content" / OWN, _first_row_cell(4, "Energy transition"))),
     "signal text": (False, lambda r: _edit(r / "content" / OWN, _first_row_cell(0, "First own signal, renamed"))),
     "title": (False, lambda r: _edit(r / "content" / OWN, lambda t: t.replace("with flaws", "with fewer flaws", 1))),
@@ -239,7 +249,7 @@ def test_a_series_of_edits_and_undos_then_a_build_without_the_preview_gives_the_
 
 def test_after_a_full_build_the_next_prose_edit_takes_the_fast_path_again(kb: tuple[Path, Session]) -> None:
     root, session = kb
-    _edit(root / "content" / OWN, _first_row_cell(2, "another change"))
+    _edit(root / "content" / OWN, _first_row_cell(4, "Energy transition"))
     assert not _build(root, session).fast
     _edit(root / "content" / OWN, lambda t: t.replace("One paragraph", "A changed paragraph", 1))
     assert _build(root, session).fast

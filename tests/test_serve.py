@@ -30,6 +30,7 @@ from watchdog.events import (
 from signalkb import pipeline
 from signalkb.config import PACKAGE_ROOT, SiteConfig, load_config
 from signalkb.livereload import (
+    HISTORY,
     PreviewState,
     Redirect,
     ServeError,
@@ -39,6 +40,7 @@ from signalkb.livereload import (
     inject,
     is_loopback,
     locate,
+    output_file,
     overlay,
     site_url,
 )
@@ -392,6 +394,46 @@ def test_long_poll_state_waits_for_a_new_epoch() -> None:
     assert state.snapshot().warnings == 1
 
 
+def test_long_poll_wakes_only_the_pages_a_build_changed() -> None:
+    state = PreviewState()
+    start = state.publish()
+    state.publish(changed=["notes/b/index.html"])
+    assert state.wait_for_change(start, 0.05, "notes/a/index.html") == start, "not this page: no reload"
+    assert state.wait_for_change(start, 0.05, "notes/b/index.html") != start
+    assert state.wait_for_change(start, 0.05) != start, "a page that does not say which it is reloads"
+    shown = state.snapshot().epoch
+    threading.Timer(0.05, state.publish, kwargs={"changed": ["notes/a/index.html"]}).start()
+    assert state.wait_for_change(start, WAIT, "notes/a/index.html") != start
+    assert state.wait_for_change(shown, 0.05, "index.html") == shown
+    state.publish(changed=None)  # a whole build
+    assert state.wait_for_change(shown, 0.05, "index.html") != shown
+    latest = state.snapshot().epoch
+    state.publish(["x:1: error: y"], 0, ["notes/b/index.html"])  # a failed build shows the overlay everywhere
+    assert state.wait_for_change(latest, 0.05, "index.html") != latest
+
+
+def test_long_poll_reloads_a_page_older_than_what_it_remembers() -> None:
+    state = PreviewState()
+    old = state.publish()
+    for _ in range(HISTORY + 5):
+        state.publish(changed=["notes/b/index.html"])
+    assert state.wait_for_change(old, 0.05, "notes/a/index.html") != old
+
+
+@pytest.mark.parametrize(
+    ("path", "file"),
+    [
+        ("/", "index.html"),
+        ("/notes/a/", "notes/a/index.html"),
+        ("/signals.json", "signals.json"),
+        ("/notes/%C3%A9t%C3%A9/", "notes/été/index.html"),
+        (None, None),
+    ],
+)
+def test_output_file_of_a_page(path: str | None, file: str | None) -> None:
+    assert output_file(path) == file
+
+
 @pytest.mark.parametrize(
     ("host", "loopback"),
     [("127.0.0.1", True), ("127.0.0.2", True), ("::1", True), ("localhost", True), ("0.0.0.0", False)],
@@ -524,7 +566,7 @@ def test_edit_a_note_reloads_with_the_new_text(project: Project, started: Callab
     assert "signalkb-overlay" not in body
 
 
-def test_a_prose_edit_is_published_by_the_fast_path_and_a_table_edit_by_a_full_build(
+def test_a_prose_edit_is_published_by_the_fast_path_and_a_force_edit_by_a_full_build(
     project: Project, started: Callable[..., Preview]
 ) -> None:
     text = native_note("A title", rows=[("A signal", "A change", "A horizon", "A force")])
@@ -536,9 +578,9 @@ def test_a_prose_edit_is_published_by_the_fast_path_and_a_table_edit_by_a_full_b
     assert "A summary, rewritten." in _get(f"{preview.url}notes/a1/")[2]
     assert preview.loop.wait_idle(WAIT)
     assert "updated the pages of 1 note" in _stream(preview, "out")
-    project.write({"a1.md": text.replace("| A change |", "| Another change |")})
+    project.write({"a1.md": text.replace("| A force |", "| Energy transition |")})
     _wait_for_new_epoch(preview, before)
-    assert "Another change" in _get(f"{preview.url}signals/")[2], "the signal index shows the new cell"
+    assert "Energy transition" in _get(f"{preview.url}signals/")[2], "the signal index shows the new force"
     assert preview.loop.wait_idle(WAIT)
     assert _stream(preview, "out").rstrip().splitlines()[-1].split(" ", 1)[1].startswith("rebuilt ")
 

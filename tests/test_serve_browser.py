@@ -91,3 +91,27 @@ def test_hidden_tab_stops_polling_and_catches_up_when_shown(project: Project, pr
     page.evaluate(set_hidden, False)
     page.wait_for_function("document.querySelector('h1').textContent.includes('while hidden')")
     assert _reloaded(page)
+
+
+def test_a_prose_edit_reloads_the_pages_it_changed_and_no_other(
+    project: Project, preview: Preview, browser: Any
+) -> None:
+    context = browser.new_context()
+    try:
+        note, home = context.new_page(), context.new_page()
+        for tab in (note, home):
+            tab.set_default_timeout(TIMEOUT_MS)
+        note.goto(f"{preview.url}notes/a1/")
+        home.goto(preview.url)
+        home.wait_for_timeout(300)  # both tabs are waiting for news
+        _mark(note)
+        _mark(home)
+        text = (project.content / "a1.md").read_text(encoding="utf-8")
+        project.write({"a1.md": text.replace("## Summary\n\n", "## Summary\n\nA sentence only this note shows. ")})
+        note.wait_for_function("document.body.textContent.includes('only this note shows')")
+        assert _reloaded(note)
+        assert preview.loop.wait_idle(TIMEOUT_MS / 1000)
+        home.wait_for_timeout(700)
+        assert not _reloaded(home), "the home page does not show the summary, so it was not reloaded"
+    finally:
+        context.close()

@@ -66,12 +66,16 @@ def signature(note: ParsedNote) -> tuple[object, ...]:
         note.keywords,
         note.themes,
         tuple((ref.label, ref.target) for ref in note.closest),
-        tuple(tuple((row.cells[c].text, row.cells[c].html) for c in LINKED_COLUMNS) for row in note.rows),
+        _cells(note, LINKED_COLUMNS),
     )
 
 
+def _cells(note: ParsedNote, columns: Sequence[str]) -> tuple[object, ...]:
+    return tuple(tuple((row.cells[c].text, row.cells[c].html) for c in columns) for row in note.rows)
+
+
 def _shown(note: ParsedNote) -> tuple[object, ...]:
-    return tuple(tuple((row.cells[c].text, row.cells[c].html) for c in SHOWN_COLUMNS) for row in note.rows)
+    return _cells(note, SHOWN_COLUMNS)
 
 
 def _exported(note: ParsedNote) -> tuple[object, ...]:
@@ -402,7 +406,7 @@ def publish(
         published(staged[1])
     state.notes = patch.entries
     state.notes_changed = True
-    state.pages = pages
+    state.pages = pages  # updated in place by the second part too
     rest = [planner.signal_index] if patch.recelled else []
     files = static_files(kb, list(pages)) if patch.exports else []
     if rest or files:
@@ -413,7 +417,6 @@ def publish(
         written += staged[1]
         if published is not None and staged[1]:
             published(staged[1])
-    state.pages = pages
     state.site_id = site_id(config.out_dir)
     cache.save_pages(folder, state)
     search_changed = 0

@@ -226,9 +226,7 @@ def build(
             return report
         cache.forget_summary(folder)  # the site is about to change: a killed build must not look up to date
         if session is not None and _fast(session, config, inputs, folder, report, publish_lock, published):
-            if not wants_index or search.is_current(folder / search.RECORDS, config.out_dir):
-                digest = inputs.digest(inputs.ledger_text)
-                cache.save_summary(folder, version, _summary(report, digest, site_id(config.out_dir)))
+            _save_summary(config, folder, version, report, inputs.digest(inputs.ledger_text), wants_index)
             report.seconds = time.perf_counter() - started
             return report
     if last is not None and last.state.version == version:
@@ -269,10 +267,8 @@ def build(
         )
         if write and report.written:
             written = _record_ledger(config, kb, report) if publishing else None
-            if not wants_index or search.is_current(folder / search.RECORDS, config.out_dir):
-                ledger = written if written is not None else loaded.inputs.ledger_text
-                digest = loaded.inputs.digest(ledger)
-                cache.save_summary(folder, version, _summary(report, digest, site_id(config.out_dir)))
+            ledger = written if written is not None else loaded.inputs.ledger_text
+            _save_summary(config, folder, version, report, loaded.inputs.digest(ledger), wants_index)
             if session is not None and not report.failed:
                 extra = report.diagnostics[after_load:]
                 session.remember(Last(config, loaded, state, planner, report.pages, extra))
@@ -323,9 +319,15 @@ def _fast(
     return True
 
 
-def _summary(report: BuildReport, inputs: str, site: str) -> cache.Summary:
+def _save_summary(
+    config: SiteConfig, folder: Path, version: str, report: BuildReport, inputs: str, wants_index: bool
+) -> None:
+    """Record what the published site was made from (`inputs`: their digest), unless its search index lags."""
+    if wants_index and not search.is_current(folder / search.RECORDS, config.out_dir):
+        return
     counts = (report.notes, report.signals, report.forces, report.pages)
-    return cache.Summary(inputs, site, counts, list(report.diagnostics))
+    summary = cache.Summary(inputs, site_id(config.out_dir), counts, list(report.diagnostics))
+    cache.save_summary(folder, version, summary)
 
 
 def _up_to_date(

@@ -6,6 +6,8 @@ Debian's `hugo` if it is missing (when run as root), then measures, for each siz
   - Hugo: a clean build of the same pages into an empty folder (median of --runs);
   - signalkb cold: `build.py build --clean --no-search` into an empty folder (the same pages as Hugo's),
     then with the search index (Pagefind; Hugo's site has no search);
+  - signalkb cold with bench/hugo-like-templates: pages that hold what Hugo's do, no more (what the tool
+    costs, beside what signalkb's richer pages cost);
   - signalkb warm: a rebuild with nothing changed;
   - signalkb one-note edit: `build.py build` after one note's summary changed (the full incremental build);
   - the preview: one note's summary saved → its page served with the new text, `build.py serve` (its fast
@@ -18,6 +20,7 @@ rows: to `hugo server`'s). No timing is asserted anywhere: this is a measurement
 from __future__ import annotations
 
 import argparse
+import json
 import os
 import shutil
 import statistics
@@ -108,6 +111,18 @@ def emptied(*folders: Path) -> Callable[[], None]:
     return prepare
 
 
+def hugo_like(work: Path) -> Path:
+    """A site.yaml whose templates are the project's with bench/hugo-like-templates laid over them."""
+    templates = work / "hugo-like-templates"
+    if not templates.exists():
+        shutil.copytree(ROOT / "templates", templates)
+        for layout in (ROOT / "bench" / "hugo-like-templates").glob("*.html"):
+            shutil.copy(layout, templates / layout.name)
+    config = work / "hugo-like.yaml"
+    config.write_text(f"templates_dir: {json.dumps(str(templates))}\n", encoding="utf-8")
+    return config
+
+
 Row = tuple[str, int, int | None, float, int | None, str]
 """tool, notes, pages, wall seconds, peak RSS KiB, what the ratio compares with ("build" or "edit")."""
 
@@ -137,10 +152,14 @@ def main() -> int:
             wall, rss = measure([*base, "--clean"], args.runs, prepare=emptied(out, cache))
             with_search = ("signalkb cold, with search index", n, count_pages(out), wall, rss, "build")
             base.append("--no-search")  # from here on, the pages Hugo makes
+            hugo_like_build = [*base, "--clean", "--config", str(hugo_like(work))]
+            wall, rss = measure(hugo_like_build, args.runs, prepare=emptied(out, cache))
+            lean = ("signalkb cold, Hugo-like templates", n, count_pages(out), wall, rss, "build")
             wall, rss = measure([*base, "--clean"], args.runs, prepare=emptied(out, cache))
             pages = count_pages(out)
             rows.append(("signalkb cold, no search (Hugo's pages)", n, pages, wall, rss, "build"))
             rows.append(with_search)
+            rows.append(lean)
             wall, rss = measure(base, args.runs)
             rows.append(("signalkb warm, nothing changed", n, pages, wall, rss, "build"))
             victim = sorted(native.glob("*.md"))[n // 2]

@@ -12,7 +12,7 @@ from xml.sax.saxutils import escape, quoteattr
 
 from . import urls
 from .config import SiteConfig
-from .markup import printable
+from .markup import printable_utf8
 from .model import KnowledgeBase, Note, Signal
 from .permalinks import LIVE
 
@@ -50,7 +50,7 @@ def _feed(
         "  <generator>signalkb</generator>",
     ]
     body = "".join(xml for _, xml in entries)
-    return printable("\n".join(line for line in head if line) + "\n" + body + "</feed>\n").encode("utf-8")
+    return printable_utf8("\n".join(line for line in head if line) + "\n" + body + "</feed>\n")
 
 
 def _entry(title: str, url: str, when: str, summary: str, html: str) -> tuple[str, str]:

@@ -37,17 +37,40 @@ _FORBIDDEN = re.compile(
     + "]"
 )
 """Code points HTML or XML 1.0 forbid in a document: controls but tab and newlines, and the noncharacters."""
-_FORBIDDEN_BMP = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\x7f-\x9f\ufdd0-\ufdef\ufffe\uffff]")
-"""The forbidden code points below U+10000: a few ranges, so a search is quick (unlike `_FORBIDDEN`'s)."""
-_ASTRAL = re.compile("[\U00010000-\U0010ffff]")
+_ASCII_ALLOWED = bytes(b for b in range(256) if not ((b < 0x20 and b not in (0x09, 0x0A, 0x0D)) or b == 0x7F))
+"""Bytes deleted to see whether a UTF-8 document holds a forbidden ASCII control (what remains)."""
+_C1_UTF8 = re.compile(rb"\xc2[\x80-\x9f]")
+"""U+0080 to U+009F in UTF-8."""
+_NONCHARACTER_LEADS = (b"\xef", b"\xf0", b"\xf1", b"\xf2", b"\xf3", b"\xf4")
+"""The lead bytes of every noncharacter in UTF-8 (U+FDD0 to U+FDEF and U+xFFFE, U+xFFFF), U+F000 upwards."""
+_HIGH = re.compile("[\ufdd0-\ufdef\ufffe\uffff\U00010000-\U0010ffff]")
+"""The BMP noncharacters and every astral character (ranges only: a quick scan), to look for the astral
+noncharacters among."""
+
+
+def _has_noncharacter(document: str) -> bool:
+    return any((c := ord(m.group())) < 0x10000 or c & 0xFFFE == 0xFFFE for m in _HIGH.finditer(document))
 
 
 def printable(document: str) -> str:
     """`document` (HTML or XML) with every code point HTML or XML forbids replaced by U+FFFD; else unchanged."""
-    # A page is scanned with the quick classes first; the full one runs only on pages with astral characters.
-    if _FORBIDDEN_BMP.search(document) or (_ASTRAL.search(document) and _FORBIDDEN.search(document)):
-        return _FORBIDDEN.sub("\ufffd", document)
-    return document
+    return printable_utf8(document).decode("utf-8")
+
+
+def printable_utf8(document: str) -> bytes:
+    """`printable(document)` in UTF-8, found quickly: pages are checked as bytes, with scans done in C.
+
+    A page is re-encoded with the full class only when a byte scan finds what could be forbidden: an ASCII
+    control, a C1 control, or a character from U+F000 up (a few pages: emoji, fullwidth forms).
+    """
+    data = document.encode("utf-8")
+    if (
+        data.translate(None, _ASCII_ALLOWED)
+        or (b"\xc2" in data and _C1_UTF8.search(data))
+        or (any(lead in data for lead in _NONCHARACTER_LEADS) and _has_noncharacter(document))
+    ):
+        return _FORBIDDEN.sub("\ufffd", document).encode("utf-8")
+    return data
 
 
 def escape(text: str) -> str:

@@ -27,7 +27,7 @@ from .pages import Planner
 from .permalinks import Ledger, format_ledger, parse_ledger
 from .publish import OutputRefused, Staging, remove_leftovers, site_id, write_atomic
 from .sources import SourceFile
-from .workers import RenderJob, fingerprint, render_all
+from .workers import RenderJob, fingerprint, read_all, render_all
 
 POOL_THRESHOLD = 1500
 """Fewer pages to render than this are rendered in-process (starting workers costs more)."""
@@ -84,11 +84,11 @@ def _display_root(config: SiteConfig) -> str:
         return str(config.content_dir)
 
 
-def _read_notes(sources: list[SourceFile], state: cache.CacheState, report: BuildReport) -> list[ParsedNote]:
+def _read_notes(sources: list[SourceFile], state: cache.CacheState, report: BuildReport, jobs: int) -> list[ParsedNote]:
     parsed: list[ParsedNote] = []
     fresh: dict[str, cache.NoteEntry] = {}
     misses = [s for s in sources if (e := state.notes.get(s.rel_path)) is None or e.digest != s.digest]
-    results = [readers.read_note(source) for source in misses]
+    results = read_all(misses, jobs)
     report.parsed = len(misses)
     for source, (note, problems) in zip(misses, results, strict=True):
         state.notes[source.rel_path] = cache.NoteEntry(source.digest, note, problems)
@@ -120,7 +120,7 @@ def load(
 
 
 def _load(
-    config: SiteConfig, report: BuildReport, state: cache.CacheState | None, inputs: Inputs | None
+    config: SiteConfig, report: BuildReport, state: cache.CacheState | None, inputs: Inputs | None, jobs: int = 1
 ) -> Loaded | None:
     state = state if state is not None else cache.CacheState()
     root = _display_root(config)
@@ -132,7 +132,7 @@ def _load(
     with _timed(report, "read"):
         inputs = inputs or read_inputs(config, root, "")
         report.diagnostics.extend(inputs.problems)
-        parsed = _read_notes(inputs.sources, state, report)
+        parsed = _read_notes(inputs.sources, state, report, jobs)
         parsed, finish_problems = readers.finish(parsed)
         report.diagnostics.extend(finish_problems)
         setup = list(inputs.taxonomy_problems)
@@ -236,7 +236,7 @@ def build(
     if session is not None:
         session.remember(None)  # until this build succeeds
     jobs = jobs or os.cpu_count() or 1
-    loaded = _load(config, report, state, inputs)
+    loaded = _load(config, report, state, inputs, jobs)
     kb = loaded.kb if loaded is not None else None
     after_load = len(report.diagnostics)
     if write and publishing and kb is not None and not config.base_url:

@@ -10,7 +10,7 @@ import jinja2
 from markupsafe import Markup
 
 from .diagnostics import Diagnostic, SourceLocation, error
-from .markup import printable
+from .markup import printable_utf8
 from .pages import PageSpec
 
 _SCALARS = (str, int, bool, type(None))
@@ -82,7 +82,7 @@ def _template_location(exc: BaseException, templates_dir: Path, fallback: str) -
 def render_page(env: jinja2.Environment, spec: PageSpec, templates_dir: Path) -> bytes:
     """The page's HTML as UTF-8 bytes; raises TemplateFailure naming the template file and line."""
     try:
-        return printable(env.get_template(spec.template).render(spec.view)).encode("utf-8")
+        return printable_utf8(env.get_template(spec.template).render(spec.view))
     except jinja2.TemplateNotFound as exc:
         raise TemplateFailure(
             error(

@@ -51,6 +51,8 @@ def name_key(text: str) -> str:
 
     "Open-source  collaboration." and "open source collaboration" have the same key.
     """
+    if text.isascii():  # NFKC leaves ASCII as it is, and no ASCII character is a format character (Cf)
+        return _SPACE_PUNCT.sub(" ", text.lower()).strip()
     normal = unicodedata.normalize("NFKC", text).casefold()
     normal = "".join(ch for ch in normal if unicodedata.category(ch) != "Cf")
     return _SPACE_PUNCT.sub(" ", normal).strip()

@@ -20,16 +20,21 @@ from typing import Any
 
 import jinja2
 
-from . import urls
+from . import readers, urls
 from .config import SiteConfig
 from .diagnostics import Diagnostic
-from .model import KnowledgeBase
+from .model import KnowledgeBase, ParsedNote
 from .pages import PageSpec, Planner
 from .render import TemplateFailure, make_environment, render_page
+from .sources import SourceFile
 from .views import ENCODER, RawFile
 
 SHARD = 200
 """Pages per task given to a worker."""
+READ_SHARD = 100
+"""Notes per task given to a worker that reads notes."""
+READ_POOL_THRESHOLD = 400
+"""Fewer notes to read than this are read in-process (starting workers costs more)."""
 
 
 def fork_safe() -> bool:
@@ -94,9 +99,40 @@ def _install_planned(data: bytes, pages: int, job: RenderJob) -> None:
     _install(replace(job, plan=plan))
 
 
+def _read_shard(bounds: tuple[int, int]) -> list[tuple[ParsedNote | None, list[Diagnostic]]]:
+    sources: Sequence[SourceFile] = _worker["sources"]
+    return [readers.read_note(source) for source in sources[bounds[0] : bounds[1]]]
+
+
+def _install_sources(sources: Sequence[SourceFile]) -> None:
+    _worker["sources"] = sources
+
+
+def read_all(sources: Sequence[SourceFile], jobs: int) -> list[tuple[ParsedNote | None, list[Diagnostic]]]:
+    """`readers.read_note` of every source, in order; by `jobs` forked workers when there are many notes.
+
+    The workers inherit the sources' texts (forked) and send back the parsed notes.
+    """
+    if jobs < 2 or len(sources) < READ_POOL_THRESHOLD or not fork_safe():
+        return [readers.read_note(source) for source in sources]
+    shards = [(start, min(start + READ_SHARD, len(sources))) for start in range(0, len(sources), READ_SHARD)]
+    with _fork_pool(jobs, _install_sources, (sources,)) as pool:
+        return [result for shard in pool.map(_read_shard, shards) for result in shard]
+
+
 def _install(job: RenderJob, env: jinja2.Environment | None = None) -> None:
     _worker["job"] = job
     _worker["env"] = env or make_environment(job.templates_dir)
+
+
+def _make_folder(folder: Path) -> None:
+    """`folder` made when missing: one system call when its parent exists (most pages' folders)."""
+    try:
+        folder.mkdir()
+    except FileExistsError:
+        pass
+    except FileNotFoundError:
+        folder.mkdir(parents=True, exist_ok=True)
 
 
 def render_shard(bounds: tuple[int, int]) -> ShardResult:
@@ -125,9 +161,10 @@ def render_shard(bounds: tuple[int, int]) -> ShardResult:
                 result.error = exc.diagnostic
                 return result
         target = job.staging / rel
-        if target.parent not in made:
-            target.parent.mkdir(parents=True, exist_ok=True)
-            made.add(target.parent)
+        folder = target.parent
+        if folder not in made:
+            _make_folder(folder)
+            made.add(folder)
         with open(target, "wb") as handle:
             handle.write(data)
         result.written += 1

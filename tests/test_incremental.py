@@ -106,13 +106,14 @@ def _generated(tmp_path: Path) -> tuple[Project, dict[str, bytes]]:
         stdout=subprocess.DEVNULL,
     )
     project = Project(tmp_path)
-    assert project.build("--clean", "--jobs", "1").status == 0
-    return project, tree(project.site)
+    run = project.build("--clean", "--jobs", "1")
+    assert run.status == 0
+    return project, tree(project.site), run.messages
 
 
 def test_parallel_serial_cold_warm_builds_are_identical(tmp_path: Path) -> None:
     """A generated knowledge base big enough for worker processes, built five ways."""
-    project, serial = _generated(tmp_path)
+    project, serial, _ = _generated(tmp_path)
     content = project.content
     assert len([name for name in serial if name.endswith(".html")]) > 1500, "enough pages for the worker pool"
     assert project.build("--clean", "--jobs", "2").status == 0
@@ -128,9 +129,31 @@ def test_parallel_serial_cold_warm_builds_are_identical(tmp_path: Path) -> None:
     assert tree(project.site) == serial
 
 
+def test_notes_read_by_worker_processes_give_the_same_site_and_messages(tmp_path: Path) -> None:
+    """Many notes to read are parsed by forked workers, in order: the same site, the same diagnostics."""
+    project, serial, messages = _generated(tmp_path)
+    assert messages, "the generated notes give warnings (titles used twice) to compare"
+    with (
+        mock.patch.object(workers, "READ_POOL_THRESHOLD", 100),
+        mock.patch.object(workers, "_fork_pool", wraps=workers._fork_pool) as pools,
+    ):
+        run = project.build("--clean", "--jobs", "2")
+    assert run.status == 0
+    assert any(call.args[1] is workers._install_sources for call in pools.call_args_list), "notes read by workers"
+    assert run.messages == messages
+    assert tree(project.site) == serial
+    victim = sorted(project.content.glob("*.md"))[10]
+    original = victim.read_text(encoding="utf-8")
+    victim.write_text(original.replace("## Summary\n\n", "## Summary\n\nEdited. "), encoding="utf-8")
+    assert project.build("--jobs", "1").status == 0  # the other notes come from the cache the workers filled
+    victim.write_text(original, encoding="utf-8")
+    assert project.build("--jobs", "1").status == 0
+    assert tree(project.site) == serial
+
+
 def test_with_other_threads_running_workers_come_from_a_fork_server_and_give_the_same_site(tmp_path: Path) -> None:
     """The preview has threads, so its builds cannot fork workers: they plan the pages again from a pickle."""
-    project, serial = _generated(tmp_path)
+    project, serial, _ = _generated(tmp_path)
     started = threading.Event()
     stop = threading.Event()
     other = threading.Thread(target=lambda: (started.set(), stop.wait(60)), daemon=True)

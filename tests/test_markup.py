@@ -2,13 +2,24 @@
 
 from __future__ import annotations
 
+import random
+
 import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 from markdown_it import MarkdownIt
 from markupsafe import Markup
 
-from signalkb.markup import block_plain, escape, inline_plain, printable, render_block, render_inline, safe_url
+from signalkb.markup import (
+    block_plain,
+    escape,
+    inline_plain,
+    printable,
+    printable_utf8,
+    render_block,
+    render_inline,
+    safe_url,
+)
 
 
 def reference_md() -> MarkdownIt:
@@ -218,3 +229,38 @@ def test_safe_url(url: str, safe: str | None) -> None:
 def test_printable_replaces_what_html_and_xml_forbid(text: str, expected: str) -> None:
     """Controls (but tab, newline, CR) and noncharacters become U+FFFD; everything else is left as it is."""
     assert printable(text) == expected
+    assert printable_utf8(text) == expected.encode("utf-8")
+
+
+def _forbidden(c: int) -> bool:
+    """What HTML and XML 1.0 forbid, as their specifications list it."""
+    return (
+        (c < 0x20 and c not in (0x09, 0x0A, 0x0D)) or 0x7F <= c <= 0x9F or 0xFDD0 <= c <= 0xFDEF or c & 0xFFFE == 0xFFFE
+    )
+
+
+_NEAR_FORBIDDEN = st.one_of(
+    st.integers(0, 0x2FF),
+    st.integers(0xFDC0, 0xFDFF),
+    st.integers(0xEFF0, 0xFFFF),
+    st.sampled_from([0x1F469, 0x1FFFD, 0x1FFFE, 0x1FFFF, 0x2FFFE, 0xEFFFF, 0x10FFFD, 0x10FFFE, 0x10FFFF]),
+).filter(lambda c: not 0xD800 <= c <= 0xDFFF)
+
+
+@given(
+    st.lists(_NEAR_FORBIDDEN.filter(lambda c: not _forbidden(c)), max_size=40),
+    st.lists(_NEAR_FORBIDDEN.filter(_forbidden), max_size=2),
+    st.randoms(use_true_random=False),
+)
+def test_pages_are_made_printable_exactly_as_the_specifications_say(
+    allowed: list[int], forbidden: list[int], rnd: random.Random
+) -> None:
+    """The quick byte scans of printable_utf8 miss no forbidden code point, alone or among others, and change
+    nothing else (the bytes written)."""
+    codes = list(allowed)
+    for c in forbidden:
+        codes.insert(rnd.randint(0, len(codes)), c)
+    text = "".join(map(chr, codes))
+    expected = "".join("\ufffd" if _forbidden(c) else chr(c) for c in codes)
+    assert printable_utf8(text) == expected.encode("utf-8")
+    assert printable_utf8("<p>" + "x" * 500 + text + "</p>") == ("<p>" + "x" * 500 + expected + "</p>").encode("utf-8")

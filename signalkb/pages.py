@@ -283,8 +283,8 @@ class Planner:
             forces=self._force_blocks(signal, root),
             related_forces=self._related_forces(signal, root),
             most_related=[self.item(r.id, root) | {"reasons": list(r.reasons)} for r in self.related.of(signal.id)],
-            previous=linked(self.refs.signals[ids[position - 1]], root) if position > 0 else None,
-            next=linked(self.refs.signals[ids[position + 1]], root) if position + 1 < len(ids) else None,
+            previous=self.item(ids[position - 1], root) if position > 0 else None,
+            next=self.item(ids[position + 1], root) if position + 1 < len(ids) else None,
             cite=cite(self.config, url, root, text, note),
         )
         return PageSpec(url, "signal.html", view)

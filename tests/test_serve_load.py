@@ -142,13 +142,20 @@ def _client(port: int, paths: list[str], tally: Tally, stop: float, seed: int) -
     connection.close()
 
 
-def _editor(project: Project, stop: float, versions: list[int]) -> None:
-    """Saves notes the way people do while the clients read: edits, a broken table, a delete and re-create."""
+def _editor(project: Project, stop: float, versions: list[int], errors: list[str]) -> None:
+    """Saves notes the way people do while the clients read: edits, a broken table, a delete and re-create.
+
+    The first broken table stays until the preview has reported it (at most 30 s): on a slow machine a
+    rebuild may otherwise start only after the next save has mended it.
+    """
     version = 1
     while time.monotonic() < stop:
         version += 1
         if version % 7 == 0:
             project.write({"a05.md": native_note("Broken", header="| Signal | Change | 10y horizon |")})
+            deadline = time.monotonic() + 30
+            while version == 7 and time.monotonic() < deadline and not any("build failed" in e for e in errors):
+                time.sleep(0.1)
         elif version % 11 == 0:
             (project.content / "a07.md").unlink(missing_ok=True)
         else:
@@ -172,7 +179,7 @@ def test_preview_holds_under_load_while_notes_change(project: Project) -> None:
         tally = Tally()
         stop = time.monotonic() + SECONDS
         versions: list[int] = []
-        threads = [threading.Thread(target=_editor, args=(project, stop, versions))]
+        threads = [threading.Thread(target=_editor, args=(project, stop, versions, errors))]
         threads += [threading.Thread(target=_client, args=(port, paths, tally, stop, n)) for n in range(CLIENTS)]
         for thread in threads:
             thread.start()

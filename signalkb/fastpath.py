@@ -395,28 +395,35 @@ def publish(
         return None
     kb, planner = patch.kb, patch.planner
     pages = dict(state.pages)
+
+    def go_live(plan: Sequence[Callable[[], PageSpec | RawFile]], files: list[tuple[str, bytes]]) -> list[str] | None:
+        """One part rendered, staged and published: the files it changed, or None when it failed."""
+        staged = _stage(session, config, plan, files, pages, state.templates)
+        if staged is None or not _apply(staged[0], folder, publish_lock, session):
+            return None
+        return staged[1]
+
     first = [page for nid in patch.notes for page in planner.owned(kb.notes_by_id[nid])]
     if patch.recelled:
         first.extend(planner.forces_showing(patch.recelled))
-    staged = _stage(session, config, first, [], pages, state.templates)
-    if staged is None or not _apply(staged[0], folder, publish_lock, session):
+    written = go_live(first, [])
+    if written is None:
         return None
-    written = staged[1]
     if published is not None:
-        published(staged[1])
+        published(written)
     state.notes = patch.entries
     state.notes_changed = True
     state.pages = pages  # updated in place by the second part too
     rest = [planner.signal_index] if patch.recelled else []
     files = static_files(kb, list(pages)) if patch.exports else []
     if rest or files:
-        staged = _stage(session, config, rest, files, pages, state.templates)
-        if staged is None or not _apply(staged[0], folder, publish_lock, session):
+        more = go_live(rest, files)
+        if more is None:
             session.remember(None)
             return None
-        written += staged[1]
-        if published is not None and staged[1]:
-            published(staged[1])
+        written = [*written, *more]  # not in place: `published` may keep the first list
+        if published is not None and more:
+            published(more)
     state.site_id = site_id(config.out_dir)
     cache.save_pages(folder, state)
     search_changed = 0

@@ -52,13 +52,9 @@ def _has_noncharacter(document: str) -> bool:
     return any((c := ord(m.group())) < 0x10000 or c & 0xFFFE == 0xFFFE for m in _HIGH.finditer(document))
 
 
-def printable(document: str) -> str:
-    """`document` (HTML or XML) with every code point HTML or XML forbids replaced by U+FFFD; else unchanged."""
-    return printable_utf8(document).decode("utf-8")
-
-
 def printable_utf8(document: str) -> bytes:
-    """`printable(document)` in UTF-8, found quickly: pages are checked as bytes, with scans done in C.
+    """`document` (HTML or XML) in UTF-8, with every code point HTML or XML forbids replaced by U+FFFD (else
+    unchanged); found quickly: pages are checked as bytes, with scans done in C.
 
     A page is re-encoded with the full class only when a byte scan finds what could be forbidden: an ASCII
     control, a C1 control, or a character from U+F000 up (a few pages: emoji, fullwidth forms).

@@ -99,6 +99,11 @@ def _install_planned(data: bytes, pages: int, job: RenderJob) -> None:
     _install(replace(job, plan=plan))
 
 
+def _shards(total: int, size: int) -> list[tuple[int, int]]:
+    """(start, end) of consecutive slices of `size` items (the last one shorter) covering `total` items."""
+    return [(start, min(start + size, total)) for start in range(0, total, size)]
+
+
 def _read_shard(bounds: tuple[int, int]) -> list[tuple[ParsedNote | None, list[Diagnostic]]]:
     sources: Sequence[SourceFile] = _worker["sources"]
     return [readers.read_note(source) for source in sources[bounds[0] : bounds[1]]]
@@ -115,9 +120,8 @@ def read_all(sources: Sequence[SourceFile], jobs: int) -> list[tuple[ParsedNote 
     """
     if jobs < 2 or len(sources) < READ_POOL_THRESHOLD or not fork_safe():
         return [readers.read_note(source) for source in sources]
-    shards = [(start, min(start + READ_SHARD, len(sources))) for start in range(0, len(sources), READ_SHARD)]
     with _fork_pool(jobs, _install_sources, (sources,)) as pool:
-        return [result for shard in pool.map(_read_shard, shards) for result in shard]
+        return [result for shard in pool.map(_read_shard, _shards(len(sources), READ_SHARD)) for result in shard]
 
 
 def _install(job: RenderJob, env: jinja2.Environment | None = None) -> None:
@@ -179,7 +183,7 @@ def render_all(
     In-process rendering uses `env` when given (the preview keeps one: templates compiled once).
     """
     total = len(job.plan)
-    shards = [(start, min(start + SHARD, total)) for start in range(0, total, SHARD)]
+    shards = _shards(total, SHARD)
     if jobs > 1 and total >= pool_threshold and fork_safe():
         with _fork_pool(jobs, _install, (job,)) as pool:
             yield from pool.map(render_shard, shards)

@@ -28,10 +28,10 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
-from signalkb.config import load_config  # noqa: E402
-from signalkb.model import KnowledgeBase  # noqa: E402
-from signalkb.pipeline import BuildReport, load  # noqa: E402
-from signalkb.slugs import short_hash  # noqa: E402
+from signalkb.core.config import load_config  # noqa: E402
+from signalkb.core.model import KnowledgeBase  # noqa: E402
+from signalkb.core.slugs import short_hash  # noqa: E402
+from signalkb.engine.pipeline import BuildReport, load  # noqa: E402
 
 REAL_NOTES = ROOT.parent / "shared" / "examples" / "real-notes"
 JUDGEMENTS = ROOT / "bench" / "forces_judgements.tsv"

@@ -16,13 +16,13 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
-from signalkb import readers  # noqa: E402
-from signalkb.diagnostics import Diagnostic  # noqa: E402
-from signalkb.importer import export_plaintext  # noqa: E402
-from signalkb.model import COLUMNS, ParsedNote  # noqa: E402
-from signalkb.readers.markdown import read_markdown  # noqa: E402
-from signalkb.readers.plaintext import read_plaintext  # noqa: E402
-from signalkb.sources import SourceFile  # noqa: E402
+from signalkb.core.diagnostics import Diagnostic  # noqa: E402
+from signalkb.core.model import COLUMNS, ParsedNote  # noqa: E402
+from signalkb.notes import readers  # noqa: E402
+from signalkb.notes.importer import export_plaintext  # noqa: E402
+from signalkb.notes.readers.markdown import read_markdown  # noqa: E402
+from signalkb.notes.readers.plaintext import read_plaintext  # noqa: E402
+from signalkb.notes.sources import SourceFile  # noqa: E402
 
 DEFAULT_NOTES = ROOT / ".." / "shared" / "examples" / "real-notes"
 

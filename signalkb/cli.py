@@ -10,10 +10,10 @@ from contextlib import contextmanager
 from pathlib import Path
 from typing import TextIO
 
-from . import __version__
-from .config import SiteConfig, load_config, overlap_problem
-from .diagnostics import Diagnostic, has_errors, sort_key
-from .pipeline import BuildReport, build
+from signalkb import __version__
+from signalkb.core.config import SiteConfig, load_config, overlap_problem
+from signalkb.core.diagnostics import Diagnostic, has_errors, sort_key
+from signalkb.engine.pipeline import BuildReport, build
 
 
 class Exit(enum.IntEnum):
@@ -187,7 +187,7 @@ def run_build(args: argparse.Namespace, out: TextIO, err: TextIO) -> Exit:
 
 def run_serve(args: argparse.Namespace, out: TextIO, err: TextIO) -> Exit:
     """`serve`: build, serve the site on a local address, rebuild on every change and reload open pages."""
-    from .serve import PreviewOptions, ServeError, run_preview
+    from signalkb.preview.serve import PreviewOptions, ServeError, run_preview
 
     if not 0 <= args.port <= 65535:
         raise UsageError(f"build.py serve: error: --port must be between 0 and 65535, not {args.port}")
@@ -214,7 +214,7 @@ def run_serve(args: argparse.Namespace, out: TextIO, err: TextIO) -> Exit:
 
 def run_import(args: argparse.Namespace, out: TextIO, err: TextIO) -> Exit:
     """`import`: read exports with the knowledge base's evidence and write them as Markdown notes."""
-    from .importer import import_files
+    from signalkb.notes.importer import import_files
 
     to_dir = Path(args.to) if args.to else None
     content = Path(args.content or "content")
@@ -229,8 +229,8 @@ def run_import(args: argparse.Namespace, out: TextIO, err: TextIO) -> Exit:
 
 def run_forces(args: argparse.Namespace, out: TextIO, err: TextIO) -> Exit:
     """`forces`: print the force report; with --strict, exit 1 while near-duplicates or misspellings wait for review."""
-    from .force_report import format_report, make_report
-    from .pipeline import BuildReport, load
+    from signalkb.engine.pipeline import BuildReport, load
+    from signalkb.forces.report import format_report, make_report
 
     config = _config(args, err)
     if config is None:

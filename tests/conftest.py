@@ -173,8 +173,8 @@ def read_md(text: str | bytes, rel: str = "note.md") -> tuple[Any, list[Any]]:
 
     Returns the ParsedNote (or None) and the diagnostics; messages name the file `content/<rel>`.
     """
-    from signalkb.readers.markdown import read_markdown
-    from signalkb.sources import SourceFile, decode
+    from signalkb.notes.readers.markdown import read_markdown
+    from signalkb.notes.sources import SourceFile, decode
 
     data = text.encode("utf-8") if isinstance(text, str) else text
     display = f"content/{rel}"

@@ -37,7 +37,7 @@ from typing import Any
 import pytest
 import yaml
 
-from signalkb.slugs import is_windows_reserved
+from signalkb.core.slugs import is_windows_reserved
 
 from .conftest import Project, Run, native_note, tree_digests
 

@@ -12,7 +12,7 @@ from urllib.parse import unquote, urljoin, urlsplit
 
 import pytest
 
-from signalkb.slugs import name_key
+from signalkb.core.slugs import name_key
 
 from .conftest import ROOT, SEED, Project, shared_path
 

@@ -6,8 +6,8 @@ import math
 
 import pytest
 
-from signalkb import cellsplit as cs
-from signalkb.model import COLUMNS
+from signalkb.core.model import COLUMNS
+from signalkb.notes import cellsplit as cs
 
 PRIOR = [cs.prior_column(c) for c in COLUMNS]
 

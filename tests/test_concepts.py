@@ -6,7 +6,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from signalkb.concepts import Lemmatiser, broader_keys, core_wording, phrase_concepts, reduce_part, split_parts
+from signalkb.forces.concepts import Lemmatiser, broader_keys, core_wording, phrase_concepts, reduce_part, split_parts
 
 LEMMA = Lemmatiser()
 

@@ -17,9 +17,9 @@ from pathlib import Path
 
 import pytest
 
-from signalkb import pipeline
-from signalkb.config import load_config
-from signalkb.fastpath import Session
+from signalkb.core.config import load_config
+from signalkb.engine import pipeline
+from signalkb.engine.fastpath import Session
 
 from .conftest import ROOT, Project, tree_bytes
 

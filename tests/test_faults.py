@@ -26,8 +26,9 @@ from pathlib import Path
 
 import pytest
 
-from signalkb import pipeline, sources
-from signalkb.config import load_config
+from signalkb.core.config import load_config
+from signalkb.engine import pipeline
+from signalkb.notes import sources
 
 from .conftest import ROOT, SHARED, Project, native_note, run_cli, shared_path, tree_bytes, tree_digests
 

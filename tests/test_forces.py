@@ -6,8 +6,8 @@ import textwrap
 
 import pytest
 
-from signalkb.diagnostics import Diagnostic
-from signalkb.forces import ForceResolver, Taxonomy, parse_taxonomy, phrase_label, split_phrases
+from signalkb.core.diagnostics import Diagnostic
+from signalkb.forces.matching import ForceResolver, Taxonomy, parse_taxonomy, phrase_label, split_phrases
 
 from .conftest import Project, messages_matching, native_note
 

@@ -9,7 +9,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from signalkb.forces import CONCEPT, PHRASE, ForceResolver, Match, Taxonomy, parse_taxonomy
+from signalkb.forces.matching import CONCEPT, PHRASE, ForceResolver, Match, Taxonomy, parse_taxonomy
 
 TAXONOMY = """\
 categories: [technological, social]

@@ -10,10 +10,10 @@ import yaml
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from signalkb.concepts import Lemmatiser, reduce_part
-from signalkb.model import ForcePair
-from signalkb.similar import NEAR_DUPLICATE, RELATED, ForceWords, near_duplicate_groups, similar_pairs
-from signalkb.svg import PALETTE, Node, category_colours, network, timeline
+from signalkb.core.model import ForcePair
+from signalkb.forces.concepts import Lemmatiser, reduce_part
+from signalkb.forces.similar import NEAR_DUPLICATE, RELATED, ForceWords, near_duplicate_groups, similar_pairs
+from signalkb.pages.svg import PALETTE, Node, category_colours, network, timeline
 
 LEMMA = Lemmatiser()
 
@@ -143,6 +143,6 @@ def test_similar_pairs_are_ordered_bounded_and_independent_of_input_order(texts:
 @settings(max_examples=200, deadline=None)
 @given(st.text(st.characters(blacklist_categories=("Cs",)), min_size=1, max_size=40).filter(lambda t: t.strip() == t))
 def test_yaml_snippet_quoting_round_trips(text: str) -> None:
-    from signalkb.force_report import _yaml
+    from signalkb.forces.report import _yaml
 
     assert yaml.safe_load(f"label: {_yaml(text)}") == {"label": text}

@@ -17,17 +17,18 @@ from pathlib import Path, PurePosixPath
 from hypothesis import HealthCheck, assume, example, given, settings
 from hypothesis import strategies as st
 
-from signalkb import markup, readers, urls, yamlsafe
-from signalkb.config import load_config
-from signalkb.diagnostics import MAX_MESSAGE, Diagnostic, SourceLocation
-from signalkb.forces import ForceResolver, Taxonomy, parse_taxonomy, split_phrases
-from signalkb.importer import export_markdown
-from signalkb.link import build_knowledge_base
-from signalkb.model import COLUMNS, Cell, ClosestRef, ParsedNote, RawRow
-from signalkb.readers.markdown import read_markdown
-from signalkb.readers.plaintext import read_plaintext
-from signalkb.slugs import is_windows_reserved, name_key, slugify
-from signalkb.sources import SourceFile, decode
+from signalkb.core import urls, yamlsafe
+from signalkb.core.config import load_config
+from signalkb.core.diagnostics import MAX_MESSAGE, Diagnostic, SourceLocation
+from signalkb.core.model import COLUMNS, Cell, ClosestRef, ParsedNote, RawRow
+from signalkb.core.slugs import is_windows_reserved, name_key, slugify
+from signalkb.forces.matching import ForceResolver, Taxonomy, parse_taxonomy, split_phrases
+from signalkb.linking.knowledge_base import build_knowledge_base
+from signalkb.notes import markup, readers
+from signalkb.notes.importer import export_markdown
+from signalkb.notes.readers.markdown import read_markdown
+from signalkb.notes.readers.plaintext import read_plaintext
+from signalkb.notes.sources import SourceFile, decode
 
 SLOW = settings(suppress_health_check=[HealthCheck.too_slow, HealthCheck.data_too_large])
 """For tests whose examples are whole notes or knowledge bases."""

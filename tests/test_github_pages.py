@@ -22,9 +22,9 @@ from urllib.parse import unquote, urljoin, urlsplit
 import pytest
 import yaml
 
-from signalkb import feeds
-from signalkb.config import SiteConfig
-from signalkb.exports import csv_cell
+from signalkb.core.config import SiteConfig
+from signalkb.pages import feeds
+from signalkb.pages.exports import csv_cell
 
 from .conftest import ROOT, Project, native_note, tree_bytes
 

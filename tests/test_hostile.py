@@ -19,8 +19,8 @@ from typing import Any
 
 import pytest
 
-from signalkb.config import load_config
-from signalkb.serve import Preview, PreviewOptions
+from signalkb.core.config import load_config
+from signalkb.preview.serve import Preview, PreviewOptions
 
 from .browser import TIMEOUT_MS, serve_folder
 from .conftest import ROOT, Project, native_note
@@ -234,7 +234,7 @@ def test_yaml_is_only_ever_loaded_with_the_safe_loader() -> None:
             assert not unsafe.search(line), f"{where}: unsafe YAML loading: {line.strip()}"
             if load_call.search(line):
                 assert re.search(r"Loader=(yaml\.)?SafeLoader\b", line), f"{where}: yaml.load without SafeLoader"
-    from signalkb import yamlsafe
+    from signalkb.core import yamlsafe
 
     assert issubclass(yamlsafe.SafeLoader, __import__("yaml").SafeLoader)
 

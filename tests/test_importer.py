@@ -7,10 +7,10 @@ import shutil
 from dataclasses import replace
 from pathlib import Path
 
-from signalkb import table
-from signalkb.importer import export_markdown, export_plaintext, import_files
-from signalkb.model import COLUMNS, ParsedNote
-from signalkb.readers.plaintext import markdown_source
+from signalkb.core.model import COLUMNS, ParsedNote
+from signalkb.notes import table
+from signalkb.notes.importer import export_markdown, export_plaintext, import_files
+from signalkb.notes.readers.plaintext import markdown_source
 
 from .conftest import SEED, Project, read_md, run_cli, shared_path
 from .test_plaintext import EXPORTS, ROWS, export, read

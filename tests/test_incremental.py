@@ -12,7 +12,7 @@ from unittest import mock
 
 import pytest
 
-from signalkb import workers
+from signalkb.engine import workers
 
 from .conftest import ROOT, SHARED, Project, shared_path, tree_bytes
 

@@ -5,10 +5,10 @@ from __future__ import annotations
 import re
 from collections.abc import Mapping
 
-from signalkb.diagnostics import Diagnostic
-from signalkb.forces import Taxonomy, parse_taxonomy
-from signalkb.link import build_knowledge_base
-from signalkb.model import KnowledgeBase
+from signalkb.core.diagnostics import Diagnostic
+from signalkb.core.model import KnowledgeBase
+from signalkb.forces.matching import Taxonomy, parse_taxonomy
+from signalkb.linking.knowledge_base import build_knowledge_base
 
 from .conftest import Project, native_note, read_md
 

@@ -6,7 +6,7 @@ import datetime
 
 import pytest
 
-from signalkb.diagnostics import Diagnostic
+from signalkb.core.diagnostics import Diagnostic
 
 from .conftest import native_note, read_md
 

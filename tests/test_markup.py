@@ -10,7 +10,7 @@ from hypothesis import strategies as st
 from markdown_it import MarkdownIt
 from markupsafe import Markup
 
-from signalkb.markup import (
+from signalkb.notes.markup import (
     block_plain,
     escape,
     inline_plain,
@@ -76,7 +76,7 @@ def test_rendered_html_is_shown_as_html_once_marked_safe() -> None:
     """Readers keep HTML as plain strings (fast to cache); views mark it safe, so templates do not escape it again."""
     from jinja2 import Environment
 
-    from signalkb.views import safe
+    from signalkb.pages.views import safe
 
     env = Environment(autoescape=True)
     out = env.from_string("{{ cell }}|{{ raw }}").render(cell=safe(render_inline("*em* <b>")), raw="<b>")

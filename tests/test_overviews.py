@@ -14,7 +14,7 @@ from urllib.parse import urljoin
 
 import pytest
 
-from signalkb.overviews import AGE_RINGS, RADAR_DOTS, age_ring
+from signalkb.pages.charts import AGE_RINGS, RADAR_DOTS, age_ring
 
 from .conftest import ROOT, Project, native_note, run_cli
 

@@ -8,19 +8,11 @@ import os
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from signalkb.config import load_config
-from signalkb.forces import Taxonomy
-from signalkb.link import build_knowledge_base
-from signalkb.permalinks import (
-    MOVED,
-    REMOVED,
-    Ledger,
-    NoteRecord,
-    SignalRecord,
-    format_ledger,
-    parse_ledger,
-)
-from signalkb.pipeline import build
+from signalkb.core.config import load_config
+from signalkb.core.ledger import MOVED, REMOVED, Ledger, NoteRecord, SignalRecord, format_ledger, parse_ledger
+from signalkb.engine.pipeline import build
+from signalkb.forces.matching import Taxonomy
+from signalkb.linking.knowledge_base import build_knowledge_base
 
 from .conftest import Project, native_note, read_md
 

@@ -9,13 +9,13 @@ from typing import Any
 
 import pytest
 
-from signalkb import readers
-from signalkb.diagnostics import Diagnostic
-from signalkb.importer import export_plaintext
-from signalkb.model import COLUMNS, ParsedNote
-from signalkb.readers.markdown import read_markdown
-from signalkb.readers.plaintext import read_plaintext
-from signalkb.sources import SourceFile, decode
+from signalkb.core.diagnostics import Diagnostic
+from signalkb.core.model import COLUMNS, ParsedNote
+from signalkb.notes import readers
+from signalkb.notes.importer import export_plaintext
+from signalkb.notes.readers.markdown import read_markdown
+from signalkb.notes.readers.plaintext import read_plaintext
+from signalkb.notes.sources import SourceFile, decode
 
 from .conftest import REAL_NOTES, SEED, Project, native_note, shared_path
 

@@ -10,8 +10,8 @@ from pathlib import Path
 
 import pytest
 
-from signalkb.config import PACKAGE_ROOT
-from signalkb.publish import DELETING, OutputRefused, Staging, discard
+from signalkb.core.config import PACKAGE_ROOT
+from signalkb.publishing.staging import DELETING, OutputRefused, Staging, discard
 
 from .conftest import Project, native_note, tree_bytes
 

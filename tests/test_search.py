@@ -14,9 +14,10 @@ from pathlib import Path
 
 import pytest
 
-from signalkb import cache, pipeline, search
-from signalkb.config import load_config
-from signalkb.serve import Preview, PreviewOptions
+from signalkb.core.config import load_config
+from signalkb.engine import cache, pipeline
+from signalkb.preview.serve import Preview, PreviewOptions
+from signalkb.publishing import search
 from tests.conftest import ROOT, Project, native_note
 
 BUNDLE = "pagefind"

@@ -27,9 +27,10 @@ from watchdog.events import (
     FileOpenedEvent,
 )
 
-from signalkb import pipeline
-from signalkb.config import PACKAGE_ROOT, SiteConfig, load_config
-from signalkb.livereload import (
+from signalkb.core.config import PACKAGE_ROOT, SiteConfig, load_config
+from signalkb.engine import pipeline
+from signalkb.notes.sources import is_temp_file
+from signalkb.preview.livereload import (
     HISTORY,
     PreviewState,
     Redirect,
@@ -44,9 +45,8 @@ from signalkb.livereload import (
     overlay,
     site_url,
 )
-from signalkb.serve import Preview, PreviewOptions
-from signalkb.sources import is_temp_file
-from signalkb.watch import (
+from signalkb.preview.serve import Preview, PreviewOptions
+from signalkb.preview.watch import (
     POLL_INTERVAL,
     ChangeFilter,
     RebuildLoop,

@@ -8,8 +8,8 @@ from typing import Any
 
 import pytest
 
-from signalkb.config import load_config
-from signalkb.serve import Preview, PreviewOptions
+from signalkb.core.config import load_config
+from signalkb.preview.serve import Preview, PreviewOptions
 from tests.browser import TIMEOUT_MS
 from tests.conftest import Project, native_note
 

@@ -8,7 +8,7 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from signalkb.slugs import MAX_SLUG, SlugAllocator, is_windows_reserved, name_key, short_hash, slugify
+from signalkb.core.slugs import MAX_SLUG, SlugAllocator, is_windows_reserved, name_key, short_hash, slugify
 
 SLUG = re.compile(r"^[a-z0-9]+(-[a-z0-9]+)*$")
 HASHED = re.compile(r"^x-[0-9a-f]{8}$")

@@ -22,7 +22,7 @@ import pytest
 from hypothesis import assume, given
 from hypothesis import strategies as st
 
-from signalkb.table import canonical_column, cell, header_key, is_delimiter_row, split_row
+from signalkb.notes.table import canonical_column, cell, header_key, is_delimiter_row, split_row
 
 from .conftest import read_md
 

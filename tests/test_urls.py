@@ -8,7 +8,7 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from signalkb import urls
+from signalkb.core import urls
 
 
 @pytest.mark.parametrize(

@@ -1,0 +1,185 @@
+"""The build cache: parsed notes keyed by content hash, and the fingerprint of every page last published.
+
+One mechanism serves `build` and the preview server. The cache lives beside the output folder
+(`.signalkb-cache/`), is only a speed-up (deleting it, or `--clean`, gives a cold build with the same
+output), and is written atomically. It holds pickles: it is trusted like the project's own files.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import hashlib
+import logging
+import os
+import pickle
+import shutil
+import tempfile
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from signalkb.core.diagnostics import Diagnostic
+from signalkb.core.model import ParsedNote
+
+log = logging.getLogger(__name__)
+
+FORMAT_VERSION = 1
+"""Bumped whenever cached data changes shape; older caches are ignored."""
+
+
+def cache_dir_for(out_dir: Path, content_dir: Path) -> Path:
+    """The cache folder of one (content, output) pair: `.signalkb-cache/<hash>` beside the output folder."""
+    key = hashlib.blake2b(f"{content_dir.resolve()}\n{out_dir.resolve()}".encode(), digest_size=6).hexdigest()
+    return out_dir.resolve().parent / ".signalkb-cache" / key
+
+
+def code_version() -> str:
+    """A digest of signalkb's own source, so a cache made by other code is never reused."""
+    digest = hashlib.blake2b(str(FORMAT_VERSION).encode(), digest_size=12)
+    package = Path(__file__).resolve().parent
+    for path in sorted(package.rglob("*.py")):
+        digest.update(path.relative_to(package).as_posix().encode())
+        digest.update(path.read_bytes())
+    return digest.hexdigest()
+
+
+@dataclass
+class NoteEntry:
+    """A parsed note and the reader's diagnostics, for one content hash."""
+
+    digest: str
+    note: ParsedNote | None
+    diagnostics: list[Diagnostic]
+
+
+@dataclass
+class CacheState:
+    """What one build leaves for the next."""
+
+    version: str = ""
+    notes: dict[str, NoteEntry] = field(default_factory=dict)
+    """By file path relative to the content folder."""
+    pages: dict[str, str] = field(default_factory=dict)
+    """Output file → fingerprint of what was published there."""
+    templates: bytes = b""
+    """Digest of the templates the pages were rendered with."""
+    site_id: str = ""
+    """The id written in the output folder's marker when these pages were published."""
+    notes_changed: bool = True
+    """True when `notes` differs from what is on disk."""
+
+
+@dataclass(frozen=True)
+class Summary:
+    """What the last successful written build was made from and what it reported (the "nothing changed" check)."""
+
+    inputs: str
+    """Digest of every input (inputs.Inputs.digest) with the ledger as the build left it."""
+    site_id: str
+    """The output folder's marker after that build."""
+    counts: tuple[int, int, int, int]
+    """Notes, signals, forces and pages."""
+    diagnostics: list[Diagnostic]
+
+
+NOTES_FILE = "notes.pickle"
+PAGES_FILE = "pages.pickle"
+SUMMARY_FILE = "summary.pickle"
+
+
+def _read(path: Path) -> object:
+    with open(path, "rb") as handle:
+        return pickle.load(handle)  # noqa: S301 - our own cache file, next to the user's output
+
+
+def _load(path: Path, version: str) -> tuple[str, object] | None:
+    try:
+        found = _read(path)
+    except FileNotFoundError:
+        return None
+    except (OSError, pickle.UnpicklingError, EOFError, AttributeError, ImportError, TypeError, ValueError) as exc:
+        log.info("ignoring unreadable cache file %s: %s", path, exc)
+        return None
+    if not isinstance(found, tuple) or len(found) != 2 or found[0] != version:
+        return None
+    return found
+
+
+def load_state(folder: Path, version: str) -> CacheState:
+    """The cache of the last build, or an empty one when there is none or it is unusable."""
+    state = CacheState(version=version)
+    notes = _load(folder / NOTES_FILE, version)
+    if notes is not None and isinstance(notes[1], dict):
+        state.notes = notes[1]
+    pages = _load(folder / PAGES_FILE, version)
+    if pages is not None and isinstance(pages[1], tuple) and len(pages[1]) == 3:
+        state.pages, state.templates, state.site_id = pages[1]
+    state.notes_changed = False
+    remove_leftovers(folder)
+    return state
+
+
+def remove_leftovers(folder: Path) -> None:
+    """Remove the temp files of a build killed while it wrote the cache."""
+    for stale in folder.glob(".state-*"):
+        with contextlib.suppress(OSError):
+            stale.unlink()
+
+
+def _write(path: Path, data: object) -> None:
+    """Write one cache file atomically; a failure only costs speed next time."""
+    try:
+        path.parent.mkdir(parents=True, exist_ok=True)
+        handle, tmp = tempfile.mkstemp(prefix=".state-", dir=path.parent)
+        with os.fdopen(handle, "wb") as out:
+            pickle.dump(data, out, protocol=pickle.HIGHEST_PROTOCOL)
+        Path(tmp).replace(path)
+    except OSError as exc:
+        log.warning("could not write the build cache %s: %s", path, exc)
+
+
+def save_state(folder: Path, state: CacheState) -> None:
+    """Write the cache: the page fingerprints always, the parsed notes only when they changed."""
+    if state.notes_changed or not (folder / NOTES_FILE).exists():
+        _write(folder / NOTES_FILE, (state.version, state.notes))
+        state.notes_changed = False
+    save_pages(folder, state)
+
+
+def load_summary(folder: Path, version: str) -> Summary | None:
+    """The summary of the last successful written build, if there is one from this code."""
+    found = _load(folder / SUMMARY_FILE, version)
+    return found[1] if found is not None and isinstance(found[1], Summary) else None
+
+
+def save_summary(folder: Path, version: str, summary: Summary) -> None:
+    """Record a successful written build's summary."""
+    _write(folder / SUMMARY_FILE, (version, summary))
+
+
+def forget_summary(folder: Path) -> None:
+    """Drop the summary: the site is about to change (so a build killed midway is never taken as up to date)."""
+    with contextlib.suppress(OSError):
+        (folder / SUMMARY_FILE).unlink()
+
+
+def forget_published(folder: Path) -> None:
+    """Drop the published pages' fingerprints (the next build without them renders every page)."""
+    with contextlib.suppress(OSError):
+        (folder / PAGES_FILE).unlink()
+
+
+def save_pages(folder: Path, state: CacheState) -> None:
+    """Write the published pages' fingerprints (not the parsed notes)."""
+    _write(folder / PAGES_FILE, (state.version, (state.pages, state.templates, state.site_id)))
+
+
+def forget_pages(folder: Path, state: CacheState) -> None:
+    """Record that the published pages are about to change, so a build killed midway is followed by a full one."""
+    state.pages = {}
+    state.site_id = ""
+    save_state(folder, state)
+
+
+def clear(folder: Path) -> None:
+    """Delete the cache (a `--clean` build): parsed notes, page fingerprints, search records, temp files."""
+    shutil.rmtree(folder, ignore_errors=True)

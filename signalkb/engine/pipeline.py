@@ -1,0 +1,468 @@
+"""The build: read → link → plan → render → publish, each stage timed; nothing is written unless all is well.
+
+Builds are incremental through one mechanism (cache.py): notes whose bytes did not change are not
+parsed again, and a page is rendered only when its view data or the templates changed since the
+last published build. A cold build (`clean=True`, or no usable cache) writes a whole new site beside
+the old one and swaps it in; an incremental build replaces only the files that changed.
+"""
+
+from __future__ import annotations
+
+import os
+import time
+from collections.abc import Callable, Iterator
+from contextlib import AbstractContextManager, contextmanager, nullcontext
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from signalkb.core import urls
+from signalkb.core.config import SiteConfig
+from signalkb.core.diagnostics import Diagnostic, SourceLocation, error, has_errors, sort_key, warning
+from signalkb.core.ledger import Ledger, format_ledger, parse_ledger
+from signalkb.core.model import KnowledgeBase, ParsedNote
+from signalkb.engine import cache, fastpath
+from signalkb.engine.fastpath import Last, Loaded, Session
+from signalkb.engine.inputs import PERMALINKS_FILE, Inputs, read_inputs
+from signalkb.engine.workers import RenderJob, fingerprint, read_all, render_all
+from signalkb.forces.matching import ForceResolver, Taxonomy, parse_taxonomy
+from signalkb.linking.knowledge_base import build_knowledge_base
+from signalkb.notes import readers
+from signalkb.notes.sources import SourceFile
+from signalkb.pages import exports, feeds
+from signalkb.pages.plan import Planner
+from signalkb.publishing import search
+from signalkb.publishing.staging import OutputRefused, Staging, remove_leftovers, site_id, write_atomic
+
+POOL_THRESHOLD = 1500
+"""Fewer pages to render than this are rendered in-process (starting workers costs more)."""
+
+
+@dataclass
+class BuildReport:
+    """What a build did: counts, diagnostics, stage timings, and whether the site was written."""
+
+    notes: int = 0
+    signals: int = 0
+    forces: int = 0
+    pages: int = 0
+    """HTML pages in the site."""
+    files: int = 0
+    """Output files written by this build (unchanged files are not rewritten)."""
+    parsed: int = 0
+    """Notes parsed by this build (the others came from the cache)."""
+    diagnostics: list[Diagnostic] = field(default_factory=list)
+    timings: dict[str, float] = field(default_factory=dict)
+    written: bool = False
+    incremental: bool = False
+    seconds: float = 0.0
+    search_changed: int = 0
+    """Search records (signals and notes) added, changed or removed by this build: the index is remade if any."""
+    unchanged: bool = False
+    """True when the inputs were those of the published site: nothing was read beyond them, nothing written."""
+    fast: bool = False
+    """True when the preview's fast path published the changed notes (fastpath.py)."""
+
+    @property
+    def failed(self) -> bool:
+        """True when there are errors."""
+        return has_errors(self.diagnostics)
+
+    def sorted_diagnostics(self) -> list[Diagnostic]:
+        """Diagnostics by file and line."""
+        return sorted(self.diagnostics, key=sort_key)
+
+
+@contextmanager
+def _timed(report: BuildReport, stage: str) -> Iterator[None]:
+    start = time.perf_counter()
+    try:
+        yield
+    finally:
+        report.timings[stage] = report.timings.get(stage, 0.0) + time.perf_counter() - start
+
+
+def _display_root(config: SiteConfig) -> str:
+    try:
+        return str(config.content_dir.relative_to(Path.cwd()))
+    except ValueError:
+        return str(config.content_dir)
+
+
+def _read_notes(sources: list[SourceFile], state: cache.CacheState, report: BuildReport, jobs: int) -> list[ParsedNote]:
+    parsed: list[ParsedNote] = []
+    fresh: dict[str, cache.NoteEntry] = {}
+    misses = [s for s in sources if (e := state.notes.get(s.rel_path)) is None or e.digest != s.digest]
+    results = read_all(misses, jobs)
+    report.parsed = len(misses)
+    for source, (note, problems) in zip(misses, results, strict=True):
+        state.notes[source.rel_path] = cache.NoteEntry(source.digest, note, problems)
+    if misses or len(state.notes) != len(sources):
+        state.notes_changed = True
+    for source in sources:
+        entry = state.notes[source.rel_path]
+        fresh[source.rel_path] = entry
+        report.diagnostics.extend(entry.diagnostics)
+        if entry.note is not None:
+            parsed.append(entry.note)
+    state.notes = fresh
+    return parsed
+
+
+def _setting(config: SiteConfig, version: str, publishing: bool) -> str:
+    return f"{version}\n{config!r}\n{publishing}"
+
+
+def load(
+    config: SiteConfig,
+    report: BuildReport,
+    state: cache.CacheState | None = None,
+    inputs: Inputs | None = None,
+) -> KnowledgeBase | None:
+    """Read (unless `inputs` were read already) and link the knowledge base; None when it cannot be read at all."""
+    loaded = _load(config, report, state, inputs)
+    return loaded.kb if loaded is not None else None
+
+
+def _load(
+    config: SiteConfig, report: BuildReport, state: cache.CacheState | None, inputs: Inputs | None, jobs: int = 1
+) -> Loaded | None:
+    state = state if state is not None else cache.CacheState()
+    root = _display_root(config)
+    if not config.content_dir.is_dir():
+        report.diagnostics.append(
+            error(f"content folder {root} does not exist", None, "create it, or point --content at your notes")
+        )
+        return None
+    with _timed(report, "read"):
+        inputs = inputs or read_inputs(config, root, "")
+        report.diagnostics.extend(inputs.problems)
+        parsed = _read_notes(inputs.sources, state, report, jobs)
+        parsed, finish_problems = readers.finish(parsed)
+        report.diagnostics.extend(finish_problems)
+        setup = list(inputs.taxonomy_problems)
+        taxonomy = Taxonomy(path=inputs.taxonomy_path)
+        if inputs.taxonomy_text is not None:
+            taxonomy, problems = parse_taxonomy(inputs.taxonomy_text, taxonomy.path)
+            setup.extend(problems)
+        setup.extend(inputs.ledger_problems)
+        ledger = Ledger()
+        if inputs.ledger_text is not None:
+            ledger, problems = parse_ledger(inputs.ledger_text, inputs.ledger_path)
+            setup.extend(problems)
+        report.diagnostics.extend(setup)
+    if not inputs.sources and not has_errors(report.diagnostics):
+        report.diagnostics.append(
+            error(
+                f"no notes found in {root}",
+                SourceLocation(root),
+                "add notes as .md (or .txt exports); see the README for the format",
+            )
+        )
+        return None
+    with _timed(report, "link"):
+        kb, problems = build_knowledge_base(parsed, taxonomy, ForceResolver(taxonomy), ledger)
+        report.diagnostics.extend(problems)
+    report.notes, report.signals, report.forces = len(kb.notes), len(kb.signals), len(kb.forces)
+    return Loaded(kb, inputs, parsed, ledger, finish_problems, setup, problems)
+
+
+def _record_ledger(config: SiteConfig, kb: KnowledgeBase, report: BuildReport) -> str | None:
+    """Write the updated permalink ledger into the content folder, atomically, when it changed: its new text."""
+    if not kb.ledger.changed:
+        return None
+    text = format_ledger(kb.ledger)
+    try:
+        write_atomic(config.content_dir / PERMALINKS_FILE, text.encode("utf-8"))
+        return text
+    except OSError as exc:
+        report.diagnostics.append(
+            warning(
+                f"could not record published URLs in {PERMALINKS_FILE}: {exc}",
+                SourceLocation(_display_root(config)),
+                "check the content folder's permissions; until then moved and removed URLs are not remembered",
+            )
+        )
+        return None
+
+
+def build(
+    config: SiteConfig,
+    *,
+    write: bool = True,
+    strict: bool = False,
+    clean: bool = False,
+    jobs: int | None = None,
+    progress: Callable[[int, int], None] | None = None,
+    publish_lock: AbstractContextManager[object] | None = None,
+    publishing: bool = True,
+    search_index: bool = True,
+    session: Session | None = None,
+    published: Callable[[list[str]], object] | None = None,
+) -> BuildReport:
+    """Build the site into `config.out_dir` (or only check, with `write=False`) and report what happened.
+
+    `clean` ignores the cache (a cold build that writes every file); `jobs` is the number of render
+    processes (default: all cores); `progress(done, total)` is told of the pages (and raw files) made so far.
+    `publish_lock` is held while files of the published site are
+    replaced (the preview server holds it while it reads a file, so no request sees a half-written site).
+    `publishing` writes the updated permalink ledger back after a successful written build (the
+    preview passes False: what it shows is not published). `search_index` makes the search index when
+    the configuration asks for search (the preview passes False and makes it on a thread of its own).
+    `session` keeps the linked knowledge base from one build to the next (the preview's fast path, fastpath.py);
+    `published(files)` is called as soon as the fast path has made pages live, with the files it changed.
+    """
+    started = time.perf_counter()
+    report = BuildReport()
+    folder = cache.cache_dir_for(config.out_dir, config.content_dir)
+    version = cache.code_version()
+    if clean:
+        cache.clear(folder)
+    last = session.last if session is not None and not clean else None
+    inputs = None
+    if config.content_dir.is_dir():
+        with _timed(report, "read"):
+            known = {s.rel_path: s for s in last.loaded.inputs.sources} if last is not None else None
+            inputs = read_inputs(config, _display_root(config), _setting(config, version, publishing), known)
+    wants_index = search_index and config.search
+    if write and not clean and inputs is not None:
+        if _up_to_date(config, folder, version, inputs, wants_index, report, strict):
+            report.seconds = time.perf_counter() - started
+            return report
+        cache.forget_summary(folder)  # the site is about to change: a killed build must not look up to date
+        if session is not None and _fast(session, config, inputs, folder, report, publish_lock, published):
+            _save_summary(config, folder, version, report, inputs.digest(inputs.ledger_text), wants_index)
+            report.seconds = time.perf_counter() - started
+            return report
+    if last is not None and last.state.version == version:
+        state = last.state
+    else:
+        state = cache.load_state(folder, version) if not clean else cache.CacheState(version=version)
+    if session is not None:
+        session.remember(None)  # until this build succeeds
+    jobs = jobs or os.cpu_count() or 1
+    loaded = _load(config, report, state, inputs, jobs)
+    kb = loaded.kb if loaded is not None else None
+    after_load = len(report.diagnostics)
+    if write and publishing and kb is not None and not config.base_url:
+        report.diagnostics.append(
+            warning(
+                f"base_url is not set, so the site has no {feeds.NEEDS_BASE_URL}, and 404.html links from the "
+                "domain's root",
+                None,
+                "set base_url in site.yaml (e.g. https://user.github.io/repo/) or pass --base-url",
+            )
+        )
+    blocked = kb is None or report.failed or (strict and bool(report.diagnostics))
+    if loaded is not None and kb is not None and not blocked:
+        planner = Planner(kb, config)
+        _render_all(
+            config,
+            planner,
+            report,
+            state,
+            folder,
+            write=write,
+            jobs=jobs,
+            progress=progress,
+            publish_lock=publish_lock,
+            search_index=wants_index,
+            strict=strict,
+            templates=loaded.inputs.templates,
+        )
+        if write and report.written:
+            written = _record_ledger(config, kb, report) if publishing else None
+            ledger = written if written is not None else loaded.inputs.ledger_text
+            _save_summary(config, folder, version, report, loaded.inputs.digest(ledger), wants_index)
+            if session is not None and not report.failed:
+                extra = report.diagnostics[after_load:]
+                session.remember(Last(config, loaded, state, planner, report.pages, extra))
+    elif write and kb is not None:
+        cache.save_state(folder, state)  # keep the parsed notes; pages are as they were
+    report.seconds = time.perf_counter() - started
+    return report
+
+
+def _fast(
+    session: Session,
+    config: SiteConfig,
+    inputs: Inputs,
+    folder: Path,
+    report: BuildReport,
+    publish_lock: AbstractContextManager[object] | None,
+    published: Callable[[list[str]], object] | None,
+) -> bool:
+    """Publish by the fast path when the changes allow it (fastpath.py); True when it did."""
+    last = session.last
+    if last is None:
+        return False
+    with _timed(report, "fast path"):
+        outcome = fastpath.publish(
+            session,
+            config,
+            inputs,
+            folder,
+            lambda kb, pages: list(_static_files(config, kb, pages)),
+            publish_lock=publish_lock,
+            published=published,
+        )
+    if outcome is None:
+        return False
+    kb = last.loaded.kb
+    report.notes, report.signals, report.forces, report.pages = (
+        len(kb.notes),
+        len(kb.signals),
+        len(kb.forces),
+        last.pages,
+    )
+    report.diagnostics = outcome.diagnostics
+    report.files, report.search_changed = outcome.files, outcome.search_changed
+    report.parsed = outcome.parsed
+    report.written = report.incremental = True
+    report.fast = outcome.parsed > 0
+    report.unchanged = outcome.parsed == 0
+    return True
+
+
+def _save_summary(
+    config: SiteConfig, folder: Path, version: str, report: BuildReport, inputs: str, wants_index: bool
+) -> None:
+    """Record what the published site was made from (`inputs`: their digest), unless its search index lags."""
+    if wants_index and not search.is_current(folder / search.RECORDS, config.out_dir):
+        return
+    counts = (report.notes, report.signals, report.forces, report.pages)
+    summary = cache.Summary(inputs, site_id(config.out_dir), counts, list(report.diagnostics))
+    cache.save_summary(folder, version, summary)
+
+
+def _up_to_date(
+    config: SiteConfig,
+    folder: Path,
+    version: str,
+    inputs: Inputs,
+    wants_index: bool,
+    report: BuildReport,
+    strict: bool,
+) -> bool:
+    """True (and `report` filled in as the last build left it) when the published site was built from `inputs`."""
+    done = cache.load_summary(folder, version)
+    if done is None or done.inputs != inputs.digest(inputs.ledger_text):
+        return False
+    if done.site_id != site_id(config.out_dir) or not done.site_id:
+        return False
+    if wants_index and not search.is_current(folder / search.RECORDS, config.out_dir):
+        return False
+    remove_leftovers(config.out_dir)
+    cache.remove_leftovers(folder)
+    report.notes, report.signals, report.forces, report.pages = done.counts
+    report.diagnostics = list(done.diagnostics)
+    report.unchanged = report.incremental = True
+    report.written = not (strict and report.diagnostics)
+    return True
+
+
+def _static_files(config: SiteConfig, kb: KnowledgeBase, published: list[str]) -> Iterator[tuple[str, bytes]]:
+    yield urls.SIGNALS_JSON, exports.signals_json(kb)
+    yield urls.SIGNALS_CSV, exports.signals_csv(kb, config.base_url)
+    yield from feeds.site_files(kb, config, published)
+    yield urls.NOJEKYLL, b""
+    assets = config.templates_dir / "assets"
+    if assets.is_dir():
+        for path in sorted(assets.rglob("*")):
+            rel = path.relative_to(assets)
+            if path.is_file() and not any(part.startswith(".") for part in rel.parts):
+                yield urls.ASSETS + rel.as_posix(), path.read_bytes()
+
+
+def _render_all(
+    config: SiteConfig,
+    planner: Planner,
+    report: BuildReport,
+    state: cache.CacheState,
+    folder: Path,
+    *,
+    write: bool,
+    jobs: int,
+    progress: Callable[[int, int], None] | None,
+    publish_lock: AbstractContextManager[object] | None,
+    search_index: bool,
+    strict: bool,
+    templates: bytes,
+) -> None:
+    kb = planner.kb
+    incremental = write and bool(state.pages) and state.site_id == site_id(config.out_dir) != ""
+    old_pages = state.pages if incremental else {}
+    staging: Staging | None = None
+    try:
+        staging = Staging(config.out_dir) if write else Staging.scratch()
+    except (OutputRefused, OSError) as exc:
+        report.diagnostics.append(error(str(exc)))
+        return
+    pages: dict[str, str] = {}
+    try:
+        with _timed(report, "render"):
+            seed = templates
+            if state.templates != seed:
+                old_pages = {}  # new templates: every page is rendered again, in parallel
+            state.templates = seed
+            job = RenderJob(planner.plan(), old_pages, seed, config.templates_dir, staging.path, (kb, config))
+            total = len(job.plan)
+            for shard in render_all(job, jobs, pool_threshold=POOL_THRESHOLD):
+                if shard.error is not None:
+                    report.diagnostics.append(shard.error)
+                    return
+                pages.update(shard.pages)
+                report.pages += shard.html
+                report.files += shard.written
+                if progress is not None:
+                    progress(len(pages), total)
+            for rel, data in _static_files(config, kb, list(pages)):
+                pages[rel] = fingerprint(b"", data)
+                if old_pages.get(rel) != pages[rel]:
+                    staging.write(rel, data)
+                    report.files += 1
+        if not write:
+            return
+        removed = [rel for rel in old_pages if rel not in pages]
+        records = folder / search.RECORDS
+        if config.search:
+            with _timed(report, "search"):
+                report.search_changed = search.sync_records(records, search.records(kb, config.language))
+        indexed_at: str | None = None
+        if search_index and not incremental:
+            with _timed(report, "search"):
+                indexed_at = search.stale_token(records)
+                problem = search.index(records, staging.path / search.BUNDLE)
+            if problem is not None:
+                indexed_at = None
+                report.diagnostics.append(problem)
+                search.forget(records)  # the next build tries again
+                if strict:
+                    return
+        with _timed(report, "publish"):
+            with publish_lock or nullcontext():
+                if incremental:
+                    if report.files or removed:
+                        cache.forget_pages(folder, state)
+                        staging.apply(removed)
+                    else:
+                        staging.abort()
+                else:
+                    staging.commit(old_files=max(len(state.pages), report.files))
+            report.written = True
+            report.incremental = incremental
+            state.pages = pages
+            state.site_id = site_id(config.out_dir)
+            cache.save_state(folder, state)
+        search.mark_current(records, indexed_at)
+        if incremental and search_index and not search.is_current(records, config.out_dir):
+            with _timed(report, "search"):
+                problem = search.refresh(records, config.out_dir, publish_lock)
+            if problem is not None:
+                report.diagnostics.append(problem)
+        elif incremental and not config.search:
+            search.remove(config.out_dir, publish_lock)  # search turned off: no stale index left behind
+    except OSError as exc:
+        report.diagnostics.append(error(f"cannot write the site: {exc}", None, "check free space and permissions"))
+    finally:
+        if staging is not None and not report.written:
+            staging.abort()

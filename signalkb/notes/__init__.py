@@ -1,0 +1,6 @@
+"""Stage 1, reading notes: finding note files, reading each format into a ParsedNote, tables and cell markup.
+
+Others may import: sources, readers (read_note, finish), markup, table, importer; cellsplit is the readers'.
+"""
+
+__all__ = ["importer", "markup", "readers", "sources", "table"]

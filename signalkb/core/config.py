@@ -11,7 +11,7 @@ import yaml
 from signalkb.core import yamlsafe
 from signalkb.core.diagnostics import Diagnostic, SourceLocation, error, warning
 
-PACKAGE_ROOT = Path(__file__).resolve().parent.parent
+PACKAGE_ROOT = Path(__file__).resolve().parents[2]
 """The folder that holds `signalkb/`, `templates/` and `build.py`."""
 
 

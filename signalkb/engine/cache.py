@@ -35,7 +35,7 @@ def cache_dir_for(out_dir: Path, content_dir: Path) -> Path:
 def code_version() -> str:
     """A digest of signalkb's own source, so a cache made by other code is never reused."""
     digest = hashlib.blake2b(str(FORMAT_VERSION).encode(), digest_size=12)
-    package = Path(__file__).resolve().parent
+    package = Path(__file__).resolve().parents[1]
     for path in sorted(package.rglob("*.py")):
         digest.update(path.relative_to(package).as_posix().encode())
         digest.update(path.read_bytes())

@@ -24,10 +24,11 @@ site: $(STAMP)  ## build content/ into site/
 test: $(STAMP) $(NODE_STAMP)  ## run every test
 	$(PY) -m pytest
 
-check: $(STAMP) $(NODE_STAMP)  ## format check, lint, types, tests
+check: $(STAMP) $(NODE_STAMP)  ## format check, lint, types, the direction of imports, tests
 	$(PY) -m ruff format --check signalkb tests bench docs build.py
 	$(PY) -m ruff check signalkb tests bench docs build.py
 	$(PY) -m mypy
+	$(VENV)/bin/lint-imports --no-logo --no-cache
 	$(PY) -m pytest
 
 fuzz: $(STAMP)  ## property tests with the long `fuzz` hypothesis profile (2,000 examples each; FUZZ_EXAMPLES=N for more)

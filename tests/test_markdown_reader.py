@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime
+from typing import Any
 
 import pytest
 
@@ -97,14 +98,34 @@ def test_invalid_date_warns(date: str) -> None:
     assert found.location.line == 2
 
 
-def test_future_date_warns() -> None:
-    future = datetime.date.today().replace(day=1) + datetime.timedelta(days=3 * 366)
-    stamp = future.strftime("%Y%m%d")
-    note, diagnostics = read_md(f"# __Typo year__, from ([{stamp}](https://n.example.org/).)\n\n## Signals\n\n{TABLE}")
-    assert note.date == future  # kept, but flagged
-    found = only(diagnostics, "warning", "in the future", future.isoformat())
+def read_dated(days_from_today: int) -> tuple[datetime.date, Any, list[Diagnostic]]:
+    """A note dated `days_from_today` after the day it is read (before it when negative): the date, the note and
+    its diagnostics; read again if the day changed meanwhile (midnight), so the date is relative to the reading."""
+    for _ in range(3):
+        today = datetime.date.today()
+        date = today + datetime.timedelta(days=days_from_today)
+        stamp = date.strftime("%Y%m%d")
+        note, diagnostics = read_md(f"# __Dated__, from ([{stamp}](https://n.example.org/).)\n\n## Signals\n\n{TABLE}")
+        if datetime.date.today() == today:
+            return date, note, diagnostics
+    pytest.fail("the date changed during each of three readings")
+
+
+@pytest.mark.parametrize("days", [1, 3 * 366], ids=["tomorrow", "years-ahead"])
+def test_future_date_warns(days: int) -> None:
+    """A date after today (usually a typo in the year) is kept but warned about, from tomorrow on."""
+    date, note, diagnostics = read_dated(days)
+    assert note.date == date  # kept, but flagged
+    found = only(diagnostics, "warning", "in the future", date.isoformat())
     assert found.location is not None
     assert found.location.line == 1
+
+
+@pytest.mark.parametrize("days", [0, -1], ids=["today", "yesterday"])
+def test_today_or_before_does_not_warn(days: int) -> None:
+    date, note, diagnostics = read_dated(days)
+    assert note.date == date
+    assert diagnostics == []
 
 
 def test_past_date_does_not_warn() -> None:
@@ -350,6 +371,184 @@ def test_front_matter_alias_bomb_stays_small() -> None:
         assert size < 100_000, f"{size} characters of keywords and metadata from {len(front)} characters of YAML"
     else:
         only(diagnostics, "error", "front matter")
+
+
+LONG_FRONT = """\
+---
+title: A long front matter
+date: 2023-05-21
+source: https://example.org/long
+keywords:
+  - solar
+  - wind
+themes: [energy]
+2024: a year as a key
+nested:
+  owner: Someone
+  tags: [a, b]
+{bad}...
+## Signals
+{table}"""
+
+
+def test_long_front_matter_fields_arrive_and_rows_keep_their_file_line() -> None:
+    """Every field of a long block arrives (unknown keys as metadata); the body starts right after `...`."""
+    note, diagnostics = read_md(LONG_FRONT.format(bad="", table=TABLE), rel="long.md")
+    assert diagnostics == []
+    assert note.kind == "front-matter"
+    assert (note.title, note.date, note.source) == (
+        "A long front matter",
+        datetime.date(2023, 5, 21),
+        "https://example.org/long",
+    )
+    assert note.keywords == ("solar", "wind")
+    assert note.themes == ("energy",)
+    assert note.meta == (("2024", "a year as a key"), ("nested", "owner: Someone; tags: a, b"))
+    assert [r.loc.line for r in note.rows] == [17]  # line 15 is the header, 16 the |--| line
+
+
+def test_yaml_error_deep_in_front_matter_names_its_line_in_the_note() -> None:
+    note, diagnostics = read_md(LONG_FRONT.format(bad="\toops: a tab\n", table=TABLE), rel="long.md")
+    assert note is None
+    found = only(diagnostics, "error", "broken YAML front matter")
+    assert found.format().startswith("content/long.md:13: error: broken YAML front matter: found character '\\t'")
+
+
+def test_yaml_cut_off_at_the_closing_line_names_the_last_yaml_line() -> None:
+    _, diagnostics = read_md('---\ntitle: ok\nsummary: "never closed\n---\n\n## Signals\n\n' + TABLE, rel="cut.md")
+    found = only(diagnostics, "error", "end of stream")
+    assert found.location is not None
+    assert found.location.line == 3
+
+
+def test_heading_right_after_front_matter_without_title_is_the_title() -> None:
+    """The closing `---` is not body: no stray rule is shown, and the title's line is the heading's."""
+    note, diagnostics = read_md(f"---\nauthor: Someone\n---\n# Heading title\n## Signals\n{TABLE}")
+    assert diagnostics == []
+    assert (note.kind, note.title, note.title_line) == ("front-matter", "Heading title", 4)
+    assert note.meta == (("author", "Someone"),)
+    assert note.sections == ()
+    assert [r.loc.line for r in note.rows] == [8]
+
+
+# --- the first body line and the date when the title is not a heading ------------------------------------------
+
+
+@pytest.mark.parametrize(
+    "body",
+    [
+        "First line right under the front matter.\nSecond line.\n",
+        "First line right under the front matter.\n\nSecond line.\n",
+        "- First line right under the front matter.\n- Second line.\n",
+    ],
+    ids=["paragraph", "two-paragraphs", "list"],
+)
+def test_text_right_under_front_matter_with_a_title_is_kept(body: str) -> None:
+    """With `title:` in front matter the first body line is ordinary content, not a title line to leave out."""
+    note, diagnostics = read_md(f"---\ntitle: From front matter\n---\n{body}\n## Signals\n\n{TABLE}", rel="fm.md")
+    assert diagnostics == []
+    assert (note.kind, note.title) == ("front-matter", "From front matter")
+    assert len(note.sections) == 1
+    html = note.sections[0].html
+    assert "First line right under the front matter." in html
+    assert "Second line." in html
+    assert [r.loc.line for r in note.rows] == [body.count("\n") + 9]  # 3 front matter lines, then the body
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "Opening line of a note without a title.\nIts second line.\n\n## Signals\n\n" + TABLE,
+        "---\nauthor: Someone\n---\nOpening line of a note without a title.\nIts second line.\n\n## Signals\n\n"
+        + TABLE,
+    ],
+    ids=["plain", "front-matter-without-title"],
+)
+def test_no_title_keeps_the_first_body_line(text: str) -> None:
+    note, diagnostics = read_md(text, rel="untitled.md")
+    assert note.title == "untitled"
+    only(diagnostics, "warning", "no title")
+    assert len(note.sections) == 1
+    assert "Opening line of a note without a title." in note.sections[0].html
+    assert "Its second line." in note.sections[0].html
+
+
+@pytest.mark.parametrize(
+    "heading",
+    ["# Heading title", "Heading title\n=============", "# __Heading title__"],
+    ids=["atx", "setext", "native-without-date"],
+)
+def test_front_matter_date_is_kept_when_the_title_is_a_heading(heading: str) -> None:
+    """The heading gives the title but no date: the front matter's `date:` is the note's date, without a warning."""
+    note, diagnostics = read_md(f"---\ndate: 2023-05-21\n---\n{heading}\n\nIntro.\n\n## Signals\n\n{TABLE}")
+    assert diagnostics == []
+    assert note.title == "Heading title"
+    assert note.date == datetime.date(2023, 5, 21)
+    assert "Intro." in note.sections[0].html
+    assert "Heading title" not in note.sections[0].html  # the heading is the title, not content
+
+
+def test_front_matter_date_and_the_same_title_line_date_agree_silently() -> None:
+    text = f"---\ndate: 2023-05-21\n---\n# __T__, from ([20230521](https://news.example.org/7).)\n## Signals\n{TABLE}"
+    note, diagnostics = read_md(text)
+    assert diagnostics == []
+    assert (note.title, note.date, note.issue) == ("T", datetime.date(2023, 5, 21), "https://news.example.org/7")
+
+
+def test_front_matter_date_wins_over_a_different_title_line_date_with_a_warning() -> None:
+    text = f"---\ndate: 2023-05-21\n---\n# __T__, from ([20230522](https://news.example.org/7).)\n## Signals\n{TABLE}"
+    note, diagnostics = read_md(text, rel="both.md")
+    assert note.date == datetime.date(2023, 5, 21)
+    assert note.issue == "https://news.example.org/7"
+    found = only(diagnostics, "warning", "2023-05-21", "2023-05-22")
+    assert found.format().startswith("content/both.md:4: warning: ")
+    assert "front matter" in found.format()
+    assert len(diagnostics) == 1
+
+
+def test_invalid_title_line_date_under_a_front_matter_date() -> None:
+    text = f"---\ndate: 2023-05-21\n---\n# __T__, from ([20231345](https://news.example.org/7).)\n## Signals\n{TABLE}"
+    note, diagnostics = read_md(text, rel="bad.md")
+    assert note.date == datetime.date(2023, 5, 21)
+    found = only(diagnostics, "warning", "'20231345'", "not a valid")
+    assert found.location is not None
+    assert found.location.line == 4
+    assert "no date" not in found.format()  # the note has the front matter's date
+    assert len(diagnostics) == 1
+
+
+def test_invalid_front_matter_date_falls_back_to_the_title_line_date() -> None:
+    text = f"---\ndate: someday\n---\n# __T__, from ([20230522](https://news.example.org/7).)\n## Signals\n{TABLE}"
+    note, diagnostics = read_md(text, rel="bad.md")
+    assert note.date == datetime.date(2023, 5, 22)
+    found = only(diagnostics, "warning", "'someday'", "not a date")
+    assert found.location is not None
+    assert found.location.line == 2
+    assert "no date" not in found.format()  # the note has the title line's date
+    assert len(diagnostics) == 1
+
+
+@pytest.mark.parametrize("heading_date", ["29990101", "29990102", ""], ids=["same", "different", "none"])
+def test_future_front_matter_date_is_warned_about_once(heading_date: str) -> None:
+    heading = f"# __T__, from ([{heading_date}](https://n.example.org/).)" if heading_date else "# __T__"
+    note, diagnostics = read_md(f"---\ndate: 2999-01-01\n---\n{heading}\n## Signals\n{TABLE}", rel="f.md")
+    assert note.date == datetime.date(2999, 1, 1)
+    found = only(diagnostics, "warning", "2999-01-01 is in the future")
+    assert found.location is not None
+    assert found.location.line == 2
+
+
+def test_dashes_further_down_a_note_without_front_matter_are_not_front_matter() -> None:
+    """Only a `---` first line opens front matter: a setext heading and a rule further down are Markdown."""
+    text = f"# A note\n\nIntro\n\nPart one\n---\n\nText.\n\n---\n\n## Signals\n\n{TABLE}"
+    note, diagnostics = read_md(text)
+    assert diagnostics == []
+    assert note.kind == "markdown"
+    assert note.title == "A note"
+    assert len(note.sections) == 1
+    assert "<p>Intro</p>" in note.sections[0].html
+    assert "<hr />" in note.sections[0].html
+    assert [r.loc.line for r in note.rows] == [16]
 
 
 # --- titles and missing parts ---------------------------------------------------------------------------

@@ -14,7 +14,9 @@ from dataclasses import dataclass, field
 from pathlib import PurePosixPath
 from typing import Any
 
+import frontmatter
 import yaml
+from frontmatter.default_handlers import YAMLHandler
 
 from signalkb.core import yamlsafe
 from signalkb.core.diagnostics import Diagnostic, SourceLocation, error, warning
@@ -35,6 +37,7 @@ _NATIVE_TITLE = re.compile(
 )
 _STRONG = re.compile(r"^(__|\*\*)(?P<inner>.+)\1$")
 _KEY_VALUE = re.compile(r"^(?P<key>[^:]{1,60}):\s*(?P<value>.*)$")
+_OPENING = re.compile(r"---[^\S\n]*(?:\n|$)")
 
 KNOWN_SECTIONS = {
     "summary": "summary",
@@ -45,6 +48,36 @@ KNOWN_SECTIONS = {
     "closest notes": "closest",
     "other": "other",
 }
+
+
+class FrontMatterHandler(YAMLHandler):
+    """python-frontmatter's YAML handler for signal notes: yamlsafe's bounded safe loader, `---` … `---`/`...`.
+
+    One instance reads one note and keeps what python-frontmatter does not pass on: where the block ends
+    (`closing_line`, -1 while no closing line was found) and the parsed value even when it is not a mapping.
+    """
+
+    FM_BOUNDARY = re.compile(r"^(?:---|\.\.\.)[^\S\n]*$", re.MULTILINE)
+    """A line holding only `---` or `...` (trailing blanks allowed): opens (`---` only) or closes the block."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.closing_line = -1
+        """0-based index of the line that closes the block; -1 until python-frontmatter has split one off."""
+        self.data: Any = None
+
+    def detect(self, text: str) -> bool:
+        """True when the note's first line is `---` (python-frontmatter does not call this when given a handler)."""
+        return _OPENING.match(text) is not None
+
+    def load(self, fm: str, **kwargs: object) -> Any:
+        """Parse the block with yamlsafe (safe loader, alias bombs and deep nesting refused); kwargs are ignored."""
+        # `fm` runs from the end of the opening `---` to the start of the closing line: one line break per line.
+        self.closing_line = fm.count("\n")
+        # Without the line breaks that end the opening line and the last YAML line, as the YAML is written:
+        # a YAML error's line + 1 is then its line index in the note, and "end of stream" points at the last line.
+        self.data = yamlsafe.load(fm.removeprefix("\n").removesuffix("\n"))
+        return self.data
 
 
 @dataclass
@@ -119,37 +152,39 @@ class _Reader:
     # front matter ------------------------------------------------------------------------------
 
     def front_matter(self) -> tuple[dict[str, Any] | None, int]:
-        """The front-matter mapping (None if there is none or it is broken) and the first body line index."""
-        if not self.lines or self.lines[0].rstrip() != "---":
+        """The front-matter mapping (None if there is none or it is broken) and the first body line index.
+
+        python-frontmatter splits the block off and parses it with FrontMatterHandler (yamlsafe's loader). The
+        body it returns is stripped, so the body is read from the file's own lines after the closing line:
+        rows keep their exact line numbers and the first body line its indentation.
+        """
+        handler = FrontMatterHandler()
+        if not handler.detect(self.source.text):
             return None, 0
-        end = next((i for i in range(1, len(self.lines)) if self.lines[i].rstrip() in ("---", "...")), None)
-        if end is None:
-            self.diagnostics.append(
-                error("front matter is not closed", self.loc(0), "end it with a line holding only `---`")
-            )
-            return None, len(self.lines)
-        text = "\n".join(self.lines[1:end])
         try:
-            data = yamlsafe.load(text)
+            metadata, _ = frontmatter.parse(self.source.text, handler=handler)
         except yamlsafe.TooLarge as exc:
             self.diagnostics.append(
                 error(f"front matter is too large: {exc}", self.loc(0), "remove the YAML aliases or the deep nesting")
             )
-            return None, end + 1
+            return None, handler.closing_line + 1
         except yaml.MarkedYAMLError as exc:
             mark = exc.problem_mark or exc.context_mark
-            line = (mark.line + 1) if mark is not None else 0
+            line = (mark.line + 1) if mark is not None else 0  # the YAML starts on the note's second line
             problem = exc.problem or exc.context or "invalid YAML"
             self.diagnostics.append(
                 error(f"broken YAML front matter: {problem}", self.loc(line), "fix the YAML between the `---` lines")
             )
-            return None, end + 1
+            return None, handler.closing_line + 1
         except yaml.YAMLError as exc:
             self.diagnostics.append(error(f"broken YAML front matter: {exc}", self.loc(0)))
-            return None, end + 1
-        if data is None:
-            return {}, end + 1
-        if not isinstance(data, dict):
+            return None, handler.closing_line + 1
+        if handler.closing_line < 0:  # python-frontmatter found no closing line and returned the text as it was
+            self.diagnostics.append(
+                error("front matter is not closed", self.loc(0), "end it with a line holding only `---`")
+            )
+            return None, len(self.lines)
+        if handler.data is not None and not isinstance(handler.data, dict):  # python-frontmatter drops these
             self.diagnostics.append(
                 error(
                     "front matter is not a mapping of keys to values",
@@ -157,8 +192,8 @@ class _Reader:
                     "write `key: value` lines such as `title: ...` and `date: 2024-01-31`",
                 )
             )
-            return None, end + 1
-        return {str(k): v for k, v in data.items()}, end + 1
+            return None, handler.closing_line + 1
+        return {str(k): v for k, v in metadata.items()}, handler.closing_line + 1
 
     # the parts of a note -------------------------------------------------------------------------
 
@@ -248,6 +283,7 @@ class _Reader:
         title: str | None = None
         title_line = start
         date: datetime.date | None = None
+        heading_dated = False  # the date comes from the title line, not from front matter
         issue: str | None = None
         source: str | None = None
         meta: list[tuple[str, str]] = []
@@ -256,16 +292,27 @@ class _Reader:
 
         if meta_map is not None:
             title, date, source, id_hint = self.front_fields(front, meta)
+        bad_front_date = date is None and front.get("date") is not None
 
         preamble = blocks[0]
         first = blocks[1] if len(blocks) > 1 else None
         if first is not None and first.level == 1 and title is None:
             title_line = first.line
-            title, date, issue, native = self.title_line(first)
+            # A date in front matter is explicit and wins; the title line's date fills in where there is none.
+            title, heading_date, issue, native = self.title_line(first, date)
+            if date is None and heading_date is not None:
+                date, heading_dated = heading_date, True
             if native:
                 kind = "native"
             preamble = _Block("", 0, first.line, preamble.body + first.body)
             blocks = [preamble, *blocks[2:]]
+        if bad_front_date:
+            self.warn(
+                f"front matter date {str(front['date'])[:40]!r} is not a date; "
+                + (f"the title line's date {date.isoformat()} is used" if date else "the note has no date"),
+                self._key_line("date"),
+                "write `date: YYYY-MM-DD`",
+            )
         if title is None:
             title = PurePosixPath(self.source.rel_path).stem
             self.warn(
@@ -291,7 +338,8 @@ class _Reader:
         ]
         sections: list[Section] = []
         seen_signals = False
-        rest = [i for i in preamble.body if i not in source_lines and i != title_line]
+        # Everything but the External link line is content: a heading used as the title is never in a body.
+        rest = [i for i in preamble.body if i not in source_lines]
         if self.body_text(rest).strip():
             sections.append(Section("", markup.render_block(self.body_text(rest))))
         for block in blocks[1:]:
@@ -334,7 +382,7 @@ class _Reader:
                 None,
                 "add `## Signals` with a table Signal | Change | 10y horizon | Driving force",
             )
-        if kind == "native" and date is not None:
+        if heading_dated and date is not None:  # a front matter date was checked on its own line
             self.diagnostics.extend(check_date(date, self.loc(title_line)))
         return ParsedNote(
             path=self.source.rel_path,
@@ -368,8 +416,14 @@ class _Reader:
             )
         return safe
 
-    def title_line(self, block: _Block) -> tuple[str, datetime.date | None, str | None, bool]:
-        """Title, date, issue link and whether it is a native title line (`# __Title__, from ([YYYYMMDD](url).)`)."""
+    def title_line(
+        self, block: _Block, front_date: datetime.date | None
+    ) -> tuple[str, datetime.date | None, str | None, bool]:
+        """Title, date, issue link and whether it is a native title line (`# __Title__, from ([YYYYMMDD](url).)`).
+
+        `front_date` is the front matter's date, which wins over the title line's: a title line without a
+        date is then fine, and one with another date is warned about (the front matter's date is kept).
+        """
         text = block.title
         m = _NATIVE_TITLE.match(text)
         raw_title = m.group("title") if m else text
@@ -380,7 +434,7 @@ class _Reader:
             title = PurePosixPath(self.source.rel_path).stem
             self.warn("the title line has no title; the file name is used", block.line)
         if m is None:
-            if strong is not None:
+            if strong is not None and front_date is None:
                 self.warn(
                     "native title line has no date",
                     block.line,
@@ -389,10 +443,20 @@ class _Reader:
             return title, None, None, native
         date = parse_date(m.group("date"))
         if date is None:
+            kept = "the note has no date" if front_date is None else f"the front matter's date {front_date} is used"
             self.warn(
-                f"title line date {m.group('date')!r} is not a valid YYYYMMDD date; the note has no date",
+                f"title line date {m.group('date')!r} is not a valid YYYYMMDD date; {kept}",
                 block.line,
                 "write the date as YYYYMMDD, e.g. 20230521",
+            )
+        elif front_date is not None and date != front_date:
+            date_line = self._key_line("date")
+            where = "" if date_line is None else f" (line {date_line + 1})"
+            self.warn(
+                f"the title line's date {m.group('date')} ({date.isoformat()}) differs from the front matter's "
+                f"`date: {front_date.isoformat()}`{where}; the front matter's date is used",
+                block.line,
+                "remove one of the two dates, or make them the same",
             )
         issue = self.checked_url(m.group("url"), block.line) if m.group("url") else None
         return title, date, issue, True
@@ -408,13 +472,7 @@ class _Reader:
         elif isinstance(raw_date, datetime.date):
             date = raw_date
         elif raw_date is not None:
-            date = parse_date(str(raw_date))
-            if date is None:
-                self.warn(
-                    f"front matter date {str(raw_date)[:40]!r} is not a date; the note has no date",
-                    self._key_line("date"),
-                    "write `date: YYYY-MM-DD`",
-                )
+            date = parse_date(str(raw_date))  # None when it is not a date: read() warns, once the title line is read
         if date is not None:
             self.diagnostics.extend(check_date(date, self.loc(self._key_line("date"))))
         source = None

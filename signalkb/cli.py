@@ -13,7 +13,7 @@ from typing import TextIO
 from signalkb import __version__
 from signalkb.core.config import SiteConfig, load_config, overlap_problem
 from signalkb.core.diagnostics import Diagnostic, has_errors, sort_key
-from signalkb.engine.pipeline import BuildReport, build
+from signalkb.engine.pipeline import BuildOptions, BuildReport, build, check
 
 
 class Exit(enum.IntEnum):
@@ -146,7 +146,11 @@ def _failure(report: BuildReport, strict: bool, config: SiteConfig) -> str:
 
 @contextmanager
 def _progress_bar(err: TextIO, wanted: bool) -> Iterator[Callable[[int, int], None] | None]:
-    """A progress bar of the pages on `err` when it is a terminal (it disappears when the build ends)."""
+    """A progress bar of the pages on `err` when it is a terminal (it disappears when the build ends).
+
+    It is drawn when told of progress, never by a thread of its own: the build forks its workers, which is
+    safe only while no other thread runs.
+    """
     if not wanted or not err.isatty():
         yield None
         return
@@ -154,9 +158,10 @@ def _progress_bar(err: TextIO, wanted: bool) -> Iterator[Callable[[int, int], No
     from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeRemainingColumn
 
     columns = (TextColumn("pages"), BarColumn(), MofNCompleteColumn(), TimeRemainingColumn())
-    with Progress(*columns, console=Console(file=err, force_terminal=True), transient=True) as bar:
+    console = Console(file=err, force_terminal=True)
+    with Progress(*columns, console=console, transient=True, auto_refresh=False) as bar:
         task = bar.add_task("pages", total=None)
-        yield lambda done, total: bar.update(task, completed=done, total=total)
+        yield lambda done, total: bar.update(task, completed=done, total=total, refresh=True)
 
 
 def run_build(args: argparse.Namespace, out: TextIO, err: TextIO) -> Exit:
@@ -166,14 +171,11 @@ def run_build(args: argparse.Namespace, out: TextIO, err: TextIO) -> Exit:
         return Exit.CONTENT_ERROR
     write = args.verb == "build"
     with _progress_bar(err, not args.quiet) as progress:
-        report = build(
-            config,
-            write=write,
-            strict=args.strict,
-            clean=getattr(args, "clean", False),
-            jobs=getattr(args, "jobs", None),
-            progress=progress,
-        )
+        if write:
+            options = BuildOptions(strict=args.strict, clean=args.clean, jobs=args.jobs, progress=progress)
+            report = build(config, options)
+        else:
+            report = check(config, strict=args.strict, progress=progress)
     _print_diagnostics(report.diagnostics, err, args.quiet)
     status = _status(report, args.strict)
     if status is Exit.OK and not args.quiet:

@@ -11,7 +11,7 @@ from __future__ import annotations
 import os
 import re
 import shutil
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterable, Iterator
 from contextlib import contextmanager
 from pathlib import Path
 
@@ -20,6 +20,7 @@ import pytest
 from signalkb.core.config import load_config
 from signalkb.engine import pipeline
 from signalkb.engine.fastpath import Session
+from signalkb.publishing.staging import Staging
 
 from .conftest import ROOT, Project, tree_bytes
 
@@ -67,14 +68,15 @@ def _in(folder: Path) -> Iterator[None]:
         os.chdir(old)
 
 
-def _build(
-    root: Path, session: Session | None = None, *, clean: bool = False, publishing: bool = False
-) -> pipeline.BuildReport:
-    """A preview-like build of root/content into root/site, run from root (messages name content/...)."""
+def _build(root: Path, session: Session | None = None, *, publishing: bool = False) -> pipeline.BuildReport:
+    """A preview build of root/content into root/site (with a new session unless given), run from root (messages
+    name content/...); with `publishing`, a command-line build (without the search index) instead."""
     with _in(root):
         config, problems = load_config(None, {"content_dir": "content", "out_dir": "site", "base_url": None})
         assert not problems
-        return pipeline.build(config, publishing=publishing, search_index=False, session=session, clean=clean, jobs=1)
+        if publishing:
+            return pipeline.build(config, pipeline.BuildOptions(jobs=1, search=False))
+        return pipeline.preview_build(config, session or Session(), jobs=1)
 
 
 def _site(root: Path) -> dict[str, bytes]:
@@ -201,7 +203,7 @@ def test_the_fast_path_is_taken_exactly_for_prose_edits_and_gives_the_cold_site(
     assert report.fast is fast
     cold = tmp_path / "cold"
     shutil.copytree(root / "content", cold / "content")
-    expected = _build(cold, clean=True)
+    expected = _build(cold)  # a new folder: a cold build
     assert _site(root) == _site(cold)
     assert _messages(report) == _messages(expected)
     assert (report.notes, report.signals, report.forces, report.pages) == (
@@ -267,3 +269,51 @@ def test_a_note_saved_again_unchanged_is_nothing_to_do(kb: tuple[Path, Session])
     assert {rel: (root / "site" / rel).stat().st_mtime_ns for rel in _site(root)} == before
     fresh = _build(root, Session())  # a new preview: the summary the fast path left says the site is up to date
     assert fresh.unchanged
+
+
+@pytest.mark.parametrize("failing", [1, 2])
+def test_a_fast_path_that_fails_while_publishing_is_followed_by_a_full_build_that_gives_the_cold_site(
+    kb: tuple[Path, Session], tmp_path: Path, monkeypatch: pytest.MonkeyPatch, failing: int
+) -> None:
+    """A source link edit goes live in two parts (the note's pages, then the exports); when part `failing` cannot
+    be published, the full build that follows at once publishes the whole site, and nothing is reported."""
+    root, session = kb
+    real = Staging.apply
+    calls: list[Staging] = []
+
+    def apply(self: Staging, removed: Iterable[str]) -> None:
+        calls.append(self)
+        if len(calls) == failing:
+            raise OSError(28, "No space left on device")
+        real(self, removed)
+
+    monkeypatch.setattr(Staging, "apply", apply)
+    EDITS["source link"][1](root)
+    report = _build(root, session)
+    assert len(calls) >= failing, "the fast path tried to publish that part"
+    assert report.written and not report.fast and not report.failed
+    cold = tmp_path / "cold"
+    shutil.copytree(root / "content", cold / "content")
+    expected = _build(cold)
+    assert _site(root) == _site(cold)
+    assert _messages(report) == _messages(expected)
+
+
+FREE_SPACE = "check free space and permissions"
+
+
+def test_a_fast_path_that_cannot_publish_is_followed_by_a_full_build_that_reports_it(
+    kb: tuple[Path, Session], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """When files of the site cannot be replaced at all, the user hears it once, from the full build."""
+    root, session = kb
+
+    def apply(self: Staging, removed: Iterable[str]) -> None:
+        raise OSError(28, "No space left on device")
+
+    monkeypatch.setattr(Staging, "apply", apply)
+    EDITS["source link"][1](root)
+    report = _build(root, session)
+    assert report.failed and not report.written and not report.fast
+    errors = [m for m in _messages(report) if "error:" in m]
+    assert errors == ["signalkb: error: cannot write the site: [Errno 28] No space left on device; " + FREE_SPACE]

@@ -3,9 +3,13 @@
 from __future__ import annotations
 
 import json
+import os
 import shutil
+import stat
 from dataclasses import replace
 from pathlib import Path
+
+import pytest
 
 from signalkb.core.model import COLUMNS, ParsedNote
 from signalkb.notes import table
@@ -138,3 +142,34 @@ def test_cli_import_then_build_gives_the_same_signals(project: Project, tmp_path
     assert json.dumps(sorted(n["title"] for n in after["notes"])) == json.dumps(
         sorted(n["title"] for n in before["notes"])
     )
+
+
+@pytest.mark.parametrize("mask", [0o022, 0o002])
+def test_imported_notes_get_the_mode_of_a_file_the_user_would_make(tmp_path: Path, mask: int) -> None:
+    source = tmp_path / "streets.txt"
+    source.write_text(export(), encoding="utf-8")
+    old = os.umask(mask)
+    try:
+        written, _ = import_files([source], tmp_path / "notes")
+        (tmp_path / "notes" / "by-hand.md").write_text("# A note\n", encoding="utf-8")
+    finally:
+        os.umask(old)
+    assert written == [tmp_path / "notes" / "streets.md"]
+    made = stat.S_IMODE(written[0].stat().st_mode)
+    assert made == stat.S_IMODE((tmp_path / "notes" / "by-hand.md").stat().st_mode) == 0o666 & ~mask
+    written[0].chmod(0o640)
+    written, _ = import_files([source], tmp_path / "notes", overwrite=True)
+    assert stat.S_IMODE(written[0].stat().st_mode) == 0o640, "a replaced note keeps its mode"
+    assert sorted(p.name for p in (tmp_path / "notes").iterdir()) == ["by-hand.md", "streets.md"], "no temp file left"
+
+
+def test_a_note_that_cannot_be_written_is_an_error_naming_the_export(tmp_path: Path) -> None:
+    source = tmp_path / "streets.txt"
+    source.write_text(export(), encoding="utf-8")
+    (tmp_path / "blocked").write_text("a file where the folder should be", encoding="utf-8")
+    written, problems = import_files([source], tmp_path / "blocked")
+    assert written == []
+    errors = [p.format() for p in problems if p.is_error]
+    assert len(errors) == 1, errors
+    assert errors[0].startswith(f"{source}: error: cannot write {tmp_path / 'blocked' / 'streets.md'}: ")
+    assert "pick another --to" in errors[0]

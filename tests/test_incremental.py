@@ -12,7 +12,9 @@ from unittest import mock
 
 import pytest
 
-from signalkb.engine import workers
+from signalkb.core.config import load_config
+from signalkb.engine import pipeline, workers
+from signalkb.engine.fastpath import Session
 
 from .conftest import ROOT, SHARED, Project, shared_path, tree_bytes
 
@@ -135,11 +137,12 @@ def test_notes_read_by_worker_processes_give_the_same_site_and_messages(tmp_path
     assert messages, "the generated notes give warnings (titles used twice) to compare"
     with (
         mock.patch.object(workers, "READ_POOL_THRESHOLD", 100),
-        mock.patch.object(workers, "_fork_pool", wraps=workers._fork_pool) as pools,
+        mock.patch.object(workers, "_pooled", wraps=workers._pooled) as pools,
     ):
         run = project.build("--clean", "--jobs", "2")
     assert run.status == 0
-    assert any(call.args[1] is workers._install_sources for call in pools.call_args_list), "notes read by workers"
+    read = [call.args for call in pools.call_args_list if call.args[2] is workers._read_worker]
+    assert read and all(args[0] == "fork" for args in read), "notes read by forked workers"
     assert run.messages == messages
     assert tree(project.site) == serial
     victim = sorted(project.content.glob("*.md"))[10]
@@ -151,22 +154,29 @@ def test_notes_read_by_worker_processes_give_the_same_site_and_messages(tmp_path
     assert tree(project.site) == serial
 
 
-def test_with_other_threads_running_workers_come_from_a_fork_server_and_give_the_same_site(tmp_path: Path) -> None:
-    """The preview has threads, so its builds cannot fork workers: they plan the pages again from a pickle."""
+def test_the_preview_s_workers_come_from_a_fork_server_and_give_the_same_site(tmp_path: Path) -> None:
+    """The preview has threads, so its builds do not fork workers: they plan the pages again from a pickle."""
     project, serial, _ = _generated(tmp_path)
+    shutil.rmtree(project.site)
+    shutil.rmtree(project.root / ".signalkb-cache")  # a cold build: every page rendered by the workers
     started = threading.Event()
     stop = threading.Event()
     other = threading.Thread(target=lambda: (started.set(), stop.wait(60)), daemon=True)
     other.start()
     started.wait(5)
+    old = Path.cwd()
+    os.chdir(project.root)
     try:
-        assert not workers.fork_safe()
+        config, problems = load_config(None, {"content_dir": "content", "out_dir": "site"})
+        assert problems == []
         with mock.patch.object(
             workers.multiprocessing, "get_context", wraps=workers.multiprocessing.get_context
         ) as ctx:
-            assert project.build("--clean", "--jobs", "2").status == 0
+            report = pipeline.preview_build(config, Session(), jobs=2)
+        assert report.written and not report.failed
         assert [call.args for call in ctx.call_args_list] == [("forkserver",)]
     finally:
+        os.chdir(old)
         stop.set()
         other.join(5)
     assert tree(project.site) == serial

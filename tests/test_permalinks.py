@@ -10,7 +10,8 @@ from hypothesis import strategies as st
 
 from signalkb.core.config import load_config
 from signalkb.core.ledger import MOVED, REMOVED, Ledger, NoteRecord, SignalRecord, format_ledger, parse_ledger
-from signalkb.engine.pipeline import build
+from signalkb.engine.fastpath import Session
+from signalkb.engine.pipeline import preview_build
 from signalkb.forces.matching import Taxonomy
 from signalkb.linking.knowledge_base import build_knowledge_base
 
@@ -103,7 +104,7 @@ def test_ledger_is_written_only_when_it_changed_never_by_check_or_a_failed_build
 def test_the_preview_does_not_record_published_urls(project: Project) -> None:
     project.write({"a.md": native_note(rows=ROWS)})
     config, _ = load_config(None, {"content_dir": project.content, "out_dir": project.site})
-    report = build(config, publishing=False)
+    report = preview_build(config, Session())
     assert report.written and not report.failed
     assert not (project.content / LEDGER).exists()
     assert not [d for d in report.diagnostics if "base_url" in d.message]

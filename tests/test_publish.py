@@ -216,3 +216,60 @@ def test_discard_in_the_background_deletes_the_folder_and_its_marker(tmp_path: P
             break
         subprocess.run([sys.executable, "-c", "import time; time.sleep(0.05)"], check=True)
     assert not folder.exists() and not marker.exists()
+
+
+# --- a build cache that cannot be written -----------------------------------------------------------------------------
+# The search records live in the cache folder too: with search on, the site is still built, with a second warning
+# that search will not find what changed.
+
+
+def _cache_warnings(messages: list[str]) -> list[str]:
+    return [line for line in messages if "warning: the build cache cannot be written" in line]
+
+
+def test_a_cache_path_taken_by_a_file_is_one_warning_and_the_site_is_built(project: Project) -> None:
+    project.write(GOOD)
+    (project.root / CACHE).write_text("not a folder", encoding="utf-8")
+    for _ in range(2):  # and the next build, which finds no cache either
+        run = project.build("--no-search")
+        assert run.status == 0, run.err
+        warnings = _cache_warnings(run.messages)
+        assert len(warnings) == 1, run.err
+        assert warnings[0].startswith(f"{CACHE}: warning: the build cache cannot be written: this is a file")
+        assert "move or delete the file" in warnings[0]
+        assert "notes/a/index.html" in tree_bytes(project.site)
+    assert (project.root / CACHE).read_text(encoding="utf-8") == "not a folder"
+    (project.root / CACHE).unlink()
+    run = project.build("--no-search")
+    assert run.status == 0 and _cache_warnings(run.messages) == [], run.err
+
+
+def test_a_cache_file_that_cannot_be_replaced_is_one_warning_naming_the_cache_folder(project: Project) -> None:
+    built(project)
+    (folder,) = (project.root / CACHE).iterdir()
+    (folder / "pages.pickle").unlink()
+    (folder / "pages.pickle").mkdir()  # a folder where a cache file goes: the rename over it fails
+    (folder / "pages.pickle" / "x").write_text("keep", encoding="utf-8")
+    project.write({"c.md": native_note("Third note")})
+    run = project.build("--no-search")
+    assert run.status == 0, run.err
+    warnings = _cache_warnings(run.messages)
+    assert len(warnings) == 1, run.err
+    assert warnings[0].startswith(f"{CACHE}/{folder.name}: warning: the build cache cannot be written: ")
+    assert "delete the folder" in warnings[0]
+    assert "notes/c/index.html" in tree_bytes(project.site)
+    assert [p.name for p in folder.iterdir() if p.name.endswith(".tmp")] == [], "a temp file was left behind"
+
+
+def test_with_search_on_an_unwritable_cache_still_builds_the_site_and_says_search_is_stale(project: Project) -> None:
+    project.write(GOOD)
+    (project.root / CACHE).write_text("not a folder", encoding="utf-8")
+    run = project.build()
+    assert run.status == 0, run.err
+    assert len(_cache_warnings(run.messages)) == 1, run.err
+    search = [line for line in run.messages if "warning: the search records cannot be written" in line]
+    assert len(search) == 1 and search[0].startswith(f"{CACHE}: warning: "), run.err
+    assert "search on the site does not find what changed" in search[0]
+    assert "notes/a/index.html" in tree_bytes(project.site)
+    assert project.build("--strict").status == 1  # --strict fails on it, and leaves the site as it was
+    assert "notes/a/index.html" in tree_bytes(project.site)

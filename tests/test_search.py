@@ -9,12 +9,14 @@ import io
 import json
 import re
 import shutil
+import threading
 import time
 from pathlib import Path
 
 import pytest
 
 from signalkb.core.config import load_config
+from signalkb.core.diagnostics import Diagnostic
 from signalkb.engine import cache, pipeline
 from signalkb.preview.serve import Preview, PreviewOptions
 from signalkb.publishing import search
@@ -146,18 +148,19 @@ def test_a_missing_pagefind_is_a_warning_and_the_site_is_still_written(
 ) -> None:
     project.write({"a1.md": native_note("A note")})
     monkeypatch.setattr(search, "executable", lambda: None)
-    config, problems = load_config(None, {"content_dir": str(project.content), "out_dir": str(project.site)})
+    where = {"content_dir": str(project.content), "out_dir": str(project.site), "base_url": "https://example.org/"}
+    config, problems = load_config(None, where)  # with base_url: the search index's warning is the only one
     assert problems == []
-    report = pipeline.build(config, publishing=False)
+    report = pipeline.build(config)
     assert report.written and not report.failed
     messages = [d.format() for d in report.diagnostics]
     assert any("warning: the search index was not built: Pagefind is not installed" in m for m in messages)
     assert any("--no-search" in m for m in messages), "the message says how to go on"
-    strict = pipeline.build(config, publishing=False, strict=True, clean=True)
+    strict = pipeline.build(config, pipeline.BuildOptions(strict=True, clean=True))
     assert strict.failed or not strict.written
     assert (project.site / "index.html").is_file(), "a strict failure leaves the last good site"
     monkeypatch.undo()
-    again = pipeline.build(config, publishing=False)  # nothing changed, but the index is still owed
+    again = pipeline.build(config)  # nothing changed, but the index is still owed
     assert again.written and search.is_indexed(project.site)
 
 
@@ -222,14 +225,108 @@ def test_a_build_killed_between_writing_records_and_indexing_is_followed_by_a_ne
     assert search.is_current(folder, project.site)
     # what a build killed after its records were written leaves: new records, the old index
     project.write({"a2.md": native_note("Tidal lagoons", rows=[("Tidal lagoons", "A change", "A horizon", "Tides")])})
-    kb = pipeline.load(config, pipeline.BuildReport(), None)
+    kb = pipeline.load(config, pipeline.BuildReport())
     assert kb is not None
     assert search.sync_records(folder, search.records(kb, config.language)) == 2  # a note and its signal
     assert not search.is_current(folder, project.site)
     report = pipeline.build(config)  # finds nothing else to write, but the index is behind the records
     assert report.written and search.is_current(folder, project.site)
     assert _page_count(project.site) == 4
-    # a leftover half-written record is swept, not indexed
+    # a leftover half-written record (of this signalkb, or of an older one) is swept, not indexed
+    (folder / "notes" / ".x.html.0123456789ab.tmp").write_text("<html>", encoding="utf-8")
     (folder / "notes" / "x.html.partial").write_text("<html>", encoding="utf-8")
     assert search.sync_records(folder, search.records(kb, config.language)) == 0
+    assert not (folder / "notes" / ".x.html.0123456789ab.tmp").exists()
     assert not (folder / "notes" / "x.html.partial").exists()
+
+
+def _fake_pagefind(tmp_path: Path, script: str) -> Path:
+    """A stand-in for the Pagefind binary: a shell script."""
+    fake = tmp_path / "pagefind"
+    fake.write_text(f"#!/bin/sh\n{script}\n", encoding="utf-8")
+    fake.chmod(0o755)
+    return fake
+
+
+def test_pagefind_failing_with_output_that_is_not_utf8_is_a_warning(
+    project: Project, monkeypatch: pytest.MonkeyPatch, tmp_path: Path
+) -> None:
+    """It crashed the build (a UnicodeDecodeError reading Pagefind's output), and in the preview read as a bug."""
+    fake = _fake_pagefind(tmp_path, r"printf 'Error: cannot read caf\351/index.html\n' >&2; exit 1")
+    monkeypatch.setattr(search, "executable", lambda: fake)
+    project.write({"a1.md": native_note("A note")})
+    run = project.build()
+    assert run.status == 0, run.err
+    assert any(
+        line.startswith("signalkb: warning: the search index was not built: Error: cannot read caf")
+        and "--no-search" in line
+        for line in run.messages
+    ), run.err
+    assert (project.site / "index.html").is_file() and not search.is_indexed(project.site)
+
+
+def test_a_background_index_that_cannot_make_its_work_folder_reports_a_warning(tmp_path: Path) -> None:
+    """It reached the preview as "this is a bug in signalkb", with a traceback printed beside it."""
+    records = tmp_path / "records"
+    search.sync_records(records, {"a/index.html": b"<html><body>a</body></html>"})
+    outcomes: list[Diagnostic | None] = []
+    indexer = search.BackgroundIndexer(records, tmp_path / "gone" / "site", None, outcomes.append)
+    try:
+        indexer.request()
+        assert indexer.wait(60)
+    finally:
+        indexer.stop()
+    (problem,) = outcomes
+    assert problem is not None
+    assert problem.format().startswith("signalkb: warning: the search index was not replaced: ")
+    assert "No such file or directory" in problem.message and "check free space and permissions" in problem.format()
+
+
+def test_a_terminal_that_is_gone_does_not_stop_the_background_index(
+    monkeypatch: pytest.MonkeyPatch, tmp_path: Path
+) -> None:
+    monkeypatch.setattr(search, "executable", lambda: None)
+    told: list[Diagnostic | None] = []
+
+    def tell(problem: Diagnostic | None) -> None:
+        told.append(problem)
+        raise BrokenPipeError(32, "Broken pipe")
+
+    (tmp_path / "site").mkdir()
+    indexer = search.BackgroundIndexer(tmp_path / "records", tmp_path / "site", None, tell)
+    try:
+        for _ in range(2):
+            indexer.request()
+            assert indexer.wait(60), "a run was not finished"
+        assert indexer._thread.is_alive()
+    finally:
+        indexer.stop()
+    assert len(told) == 2
+
+
+def test_a_bug_in_the_outcome_callback_is_not_swallowed(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
+    monkeypatch.setattr(search, "executable", lambda: None)
+    raised: list[type[BaseException] | None] = []
+    monkeypatch.setattr(threading, "excepthook", lambda args: raised.append(args.exc_type))
+
+    def tell(problem: Diagnostic | None) -> None:
+        raise KeyError("a bug")
+
+    (tmp_path / "site").mkdir()
+    indexer = search.BackgroundIndexer(tmp_path / "records", tmp_path / "site", None, tell)
+    indexer.request()
+    assert indexer.wait(60), "wait() hung after the callback failed"
+    indexer._thread.join(60)
+    assert raised == [KeyError], "the callback's exception was hidden"
+    indexer.stop()
+
+
+def test_a_stale_mark_that_cannot_be_read_means_index_again(tmp_path: Path) -> None:
+    """An unreadable mark was taken for "the index is current", so a stale index stayed up without a word."""
+    records, site = tmp_path / "records", tmp_path / "site"
+    (site / BUNDLE).mkdir(parents=True)
+    (site / BUNDLE / "pagefind.js").write_text("", encoding="utf-8")
+    records.mkdir()
+    assert search.is_current(records, site)
+    (records / search.STALE).mkdir()  # reading it fails (IsADirectoryError), as an unreadable file would
+    assert not search.is_current(records, site)

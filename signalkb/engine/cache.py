@@ -10,14 +10,13 @@ from __future__ import annotations
 import contextlib
 import hashlib
 import logging
-import os
 import pickle
 import shutil
-import tempfile
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from signalkb.core.diagnostics import Diagnostic
+from signalkb.core.diagnostics import Diagnostic, SourceLocation, warning
+from signalkb.core.files import is_temp, write_atomic
 from signalkb.core.model import ParsedNote
 
 log = logging.getLogger(__name__)
@@ -97,7 +96,7 @@ def _load(path: Path, version: str) -> tuple[str, object] | None:
     except FileNotFoundError:
         return None
     except (OSError, pickle.UnpicklingError, EOFError, AttributeError, ImportError, TypeError, ValueError) as exc:
-        log.info("ignoring unreadable cache file %s: %s", path, exc)
+        log.debug("ignoring unreadable cache file %s: %s", path, exc)  # the notes are parsed again
         return None
     if not isinstance(found, tuple) or len(found) != 2 or found[0] != version:
         return None
@@ -119,30 +118,63 @@ def load_state(folder: Path, version: str) -> CacheState:
 
 
 def remove_leftovers(folder: Path) -> None:
-    """Remove the temp files of a build killed while it wrote the cache."""
-    for stale in folder.glob(".state-*"):
-        with contextlib.suppress(OSError):
-            stale.unlink()
+    """Remove the temp files of a build killed while it wrote the cache (`.state-*` are an older signalkb's)."""
+    with contextlib.suppress(OSError):  # no cache folder: nothing left over
+        for stale in folder.iterdir():
+            if is_temp(stale.name) or stale.name.startswith(".state-"):
+                with contextlib.suppress(OSError):
+                    stale.unlink()
 
 
-def _write(path: Path, data: object) -> None:
-    """Write one cache file atomically; a failure only costs speed next time."""
+def _shown(path: Path) -> str:
+    """A path as the terminal shows it: relative to the current folder when it is inside it."""
     try:
-        path.parent.mkdir(parents=True, exist_ok=True)
-        handle, tmp = tempfile.mkstemp(prefix=".state-", dir=path.parent)
-        with os.fdopen(handle, "wb") as out:
-            pickle.dump(data, out, protocol=pickle.HIGHEST_PROTOCOL)
-        Path(tmp).replace(path)
+        return str(path.relative_to(Path.cwd()))
+    except ValueError:
+        return str(path)
+
+
+SLOWER = "the next build cannot reuse this one's work"
+"""What an unwritable build cache costs: speed, never the site."""
+
+
+def unwritable(folder: Path, exc: OSError, what: str = "the build cache", cost: str = SLOWER) -> Diagnostic:
+    """The warning for a cache folder that cannot be written: the site is still published.
+
+    `what` names what could not be written and `cost` what the user loses (by default: the next build's speed).
+    """
+    blocker = next((p for p in (folder, *folder.parents) if p.exists() or p.is_symlink()), None)
+    if blocker is not None and not blocker.is_dir():
+        return warning(
+            f"{what} cannot be written: this is a file, where signalkb keeps its cache folder",
+            SourceLocation(_shown(blocker)),
+            f"move or delete the file; until then {cost}",
+        )
+    return warning(
+        f"{what} cannot be written: {exc.strerror or exc}",
+        SourceLocation(_shown(folder)),
+        f"the site is built, but {cost}; free some space, fix the folder's permissions, or delete the folder",
+    )
+
+
+def _write(folder: Path, name: str, data: object) -> Diagnostic | None:
+    """Write one cache file atomically; on failure (it only costs speed next time) a warning saying so."""
+    try:
+        folder.mkdir(parents=True, exist_ok=True)
+        write_atomic(folder / name, pickle.dumps(data, protocol=pickle.HIGHEST_PROTOCOL))
     except OSError as exc:
-        log.warning("could not write the build cache %s: %s", path, exc)
+        return unwritable(folder, exc)
+    return None
 
 
-def save_state(folder: Path, state: CacheState) -> None:
-    """Write the cache: the page fingerprints always, the parsed notes only when they changed."""
+def save_state(folder: Path, state: CacheState) -> Diagnostic | None:
+    """Write the cache: the page fingerprints always, the parsed notes only when they changed; a warning on failure."""
     if state.notes_changed or not (folder / NOTES_FILE).exists():
-        _write(folder / NOTES_FILE, (state.version, state.notes))
+        problem = _write(folder, NOTES_FILE, (state.version, state.notes))
+        if problem is not None:
+            return problem
         state.notes_changed = False
-    save_pages(folder, state)
+    return save_pages(folder, state)
 
 
 def load_summary(folder: Path, version: str) -> Summary | None:
@@ -151,9 +183,9 @@ def load_summary(folder: Path, version: str) -> Summary | None:
     return found[1] if found is not None and isinstance(found[1], Summary) else None
 
 
-def save_summary(folder: Path, version: str, summary: Summary) -> None:
-    """Record a successful written build's summary."""
-    _write(folder / SUMMARY_FILE, (version, summary))
+def save_summary(folder: Path, version: str, summary: Summary) -> Diagnostic | None:
+    """Record a successful written build's summary; a warning when it cannot be written."""
+    return _write(folder, SUMMARY_FILE, (version, summary))
 
 
 def forget_summary(folder: Path) -> None:
@@ -168,16 +200,19 @@ def forget_published(folder: Path) -> None:
         (folder / PAGES_FILE).unlink()
 
 
-def save_pages(folder: Path, state: CacheState) -> None:
-    """Write the published pages' fingerprints (not the parsed notes)."""
-    _write(folder / PAGES_FILE, (state.version, (state.pages, state.templates, state.site_id)))
+def save_pages(folder: Path, state: CacheState) -> Diagnostic | None:
+    """Write the published pages' fingerprints (not the parsed notes); a warning when they cannot be written."""
+    return _write(folder, PAGES_FILE, (state.version, (state.pages, state.templates, state.site_id)))
 
 
-def forget_pages(folder: Path, state: CacheState) -> None:
-    """Record that the published pages are about to change, so a build killed midway is followed by a full one."""
+def forget_pages(folder: Path, state: CacheState) -> Diagnostic | None:
+    """Record that the published pages are about to change, so a build killed midway is followed by a full one.
+
+    Returns a warning when the cache cannot be written.
+    """
     state.pages = {}
     state.site_id = ""
-    save_state(folder, state)
+    return save_state(folder, state)
 
 
 def clear(folder: Path) -> None:

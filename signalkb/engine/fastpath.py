@@ -14,7 +14,6 @@ The preview keeps a `Session`: the last build's inputs, cache state, linked know
 
 from __future__ import annotations
 
-import contextlib
 import logging
 from collections.abc import Callable, Sequence
 from contextlib import AbstractContextManager, nullcontext
@@ -329,7 +328,7 @@ def _stage(
     try:
         session.env = session.env or make_environment(config.templates_dir)
         job = RenderJob(plan, dict(pages), seed, config.templates_dir, staging.path)
-        for shard in render_all(job, 1, pool_threshold=len(plan) + 1, env=session.env):
+        for shard in render_all(job, 1, start="forkserver", pool_threshold=len(plan) + 1, env=session.env):
             if shard.error is not None:
                 staging.abort()
                 return None
@@ -342,7 +341,7 @@ def _stage(
                 written.append(rel)
                 pages[rel] = mark
     except OSError as exc:
-        log.info("the fast path gave up: %s", exc)
+        log.debug("the fast path gave up: %s", exc)  # the full build runs instead (and reports what keeps failing)
         staging.abort()
         return None
     return staging, written
@@ -356,7 +355,11 @@ def _apply(
             cache.forget_published(folder)  # the pages change now: a kill from here on means a full build next
             staging.apply(())
     except OSError as exc:
-        log.info("the fast path failed while publishing: %s", exc)
+        # Not for the user: publish() returns None, so pipeline.preview_build runs the full build at once. It
+        # renders again every page this part changed (their fingerprints differ from its state's), or every
+        # page once a part went live (the site's marker changed), publishes them, and reports an error of its
+        # own when writing keeps failing (tests/test_fastpath.py).
+        log.debug("the fast path failed while publishing: %s", exc)
         staging.abort()
         session.remember(None)  # the site is partly new: the next build renders every page again
         cache.forget_published(folder)
@@ -427,12 +430,16 @@ def publish(
         if published is not None and more:
             published(more)
     state.site_id = site_id(config.out_dir)
-    cache.save_pages(folder, state)
+    problems = [p for p in (cache.save_pages(folder, state),) if p is not None]
     search_changed = 0
     if config.search:
         notes = [kb.notes_by_id[nid] for nid in patch.notes]
-        with contextlib.suppress(OSError):
+        try:
             search_changed = search.update_records(folder / search.RECORDS, search.records(kb, config.language, notes))
+        except OSError as exc:  # as in a full build: the pages are live, search does not find the edit
+            problems.append(
+                cache.unwritable(folder, exc, "the search records", "search on the site does not find what changed")
+            )
     new_loaded = replace(
         loaded,
         kb=kb,
@@ -442,7 +449,7 @@ def publish(
         link_diagnostics=patch.link_diagnostics,
     )
     session.last = replace(last, loaded=new_loaded, planner=planner)
-    return Outcome(diagnostics(session.last), len(written), len(changed), search_changed)
+    return Outcome(diagnostics(session.last) + problems, len(written), len(changed), search_changed)
 
 
 def diagnostics(last: Last) -> list[Diagnostic]:

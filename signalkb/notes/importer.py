@@ -6,13 +6,12 @@ accuracy bench and the tests use it to turn Markdown notes with known cells into
 
 from __future__ import annotations
 
-import os
 import re
-import tempfile
 from collections.abc import Sequence
 from pathlib import Path
 
 from signalkb.core.diagnostics import Diagnostic, SourceLocation, error, warning
+from signalkb.core.files import write_atomic
 from signalkb.core.model import COLUMN_LABELS, COLUMNS, ParsedNote, RawRow
 from signalkb.notes import readers, sources
 from signalkb.notes.readers.plaintext import markdown_source, read_plaintext
@@ -88,18 +87,6 @@ def export_plaintext(note: ParsedNote, collection: str = "Futures") -> str:
     return "\n".join(lines) + "\n"
 
 
-def _write(path: Path, text: str) -> None:
-    """Write a file whole or not at all (temp file, then rename)."""
-    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
-    try:
-        with os.fdopen(fd, "w", encoding="utf-8", newline="\n") as handle:
-            handle.write(text)
-        Path(tmp).replace(path)
-    except BaseException:
-        Path(tmp).unlink(missing_ok=True)
-        raise
-
-
 def _context(content_dir: Path | None, skip: set[Path]) -> list[ParsedNote]:
     """The other notes of the knowledge base, read so their evidence helps the split (their problems are not shown)."""
     if content_dir is None or not content_dir.is_dir():
@@ -154,8 +141,18 @@ def import_files(
                 )
             )
             continue
-        target.parent.mkdir(parents=True, exist_ok=True)
-        _write(target, export_markdown(note))
+        try:
+            target.parent.mkdir(parents=True, exist_ok=True)
+            write_atomic(target, export_markdown(note).encode("utf-8"))
+        except OSError as exc:
+            diagnostics.append(
+                error(
+                    f"cannot write {target}: {exc.strerror or exc}",
+                    SourceLocation(str(path)),
+                    "check free space and the folder's permissions, or pick another --to",
+                )
+            )
+            continue
         written.append(target)
         if target.parent.resolve() == path.parent.resolve() or (
             content_dir is not None and content_dir.resolve() in path.resolve().parents

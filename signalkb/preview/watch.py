@@ -343,14 +343,10 @@ class Rebuilder:
             return BuildReport(diagnostics=problems)
         try:
             self._search = config.search
-            report = pipeline.build(
+            report = pipeline.preview_build(
                 config,
-                write=True,
-                strict=False,
+                self.session,
                 publish_lock=self.publish_lock,
-                publishing=False,
-                search_index=False,
-                session=self.session,
                 published=lambda files: self.publish([], 0, files),
             )
         except Exception as exc:

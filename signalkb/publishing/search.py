@@ -32,6 +32,7 @@ from pathlib import Path
 
 from signalkb.core import urls
 from signalkb.core.diagnostics import Diagnostic, warning
+from signalkb.core.files import is_temp, write_atomic
 from signalkb.core.model import COLUMNS, KnowledgeBase, Note
 
 log = logging.getLogger(__name__)
@@ -99,6 +100,7 @@ def records(kb: KnowledgeBase, language: str, notes: Iterable[Note] | None = Non
 
 
 _TMP = ".partial"
+"""The temp files of an older signalkb's record writes (write_atomic's temp files are swept too)."""
 MANIFEST = ".digests.pickle"
 """In the records folder: each record's digest, so unchanged records are not read back to be compared."""
 
@@ -113,7 +115,7 @@ def sync_records(folder: Path, wanted: dict[str, bytes]) -> int:
         known = {}
     existing = set()
     for path in folder.rglob("*") if folder.is_dir() else ():
-        if path.name.endswith(_TMP):  # left by a build killed while it wrote
+        if path.name.endswith(_TMP) or is_temp(path.name):  # left by a build killed while it wrote
             with contextlib.suppress(OSError):
                 path.unlink()
         elif path.suffix == ".html":
@@ -129,7 +131,7 @@ def sync_records(folder: Path, wanted: dict[str, bytes]) -> int:
     for rel in existing - wanted.keys():
         if not changed:
             forget(folder)
-        with contextlib.suppress(OSError):
+        with contextlib.suppress(FileNotFoundError):  # any other failure: a removed note would still be found
             (folder / rel).unlink()
         changed += 1
     if changed or known != digests:
@@ -161,9 +163,7 @@ def update_records(folder: Path, wanted: dict[str, bytes]) -> int:
 
 def _write_record(path: Path, data: bytes) -> None:
     path.parent.mkdir(parents=True, exist_ok=True)
-    tmp = path.with_name(path.name + _TMP)
-    tmp.write_bytes(data)
-    tmp.replace(path)  # the preview's indexer may be reading it
+    write_atomic(path, data)  # the preview's indexer may be reading it
 
 
 STALE = ".stale"
@@ -180,8 +180,10 @@ def stale_token(folder: Path) -> str | None:
     """The token of the last change not yet indexed, or None when the published index matches the records."""
     try:
         return (folder / STALE).read_text(encoding="ascii")
-    except OSError:
+    except FileNotFoundError:
         return None
+    except (OSError, ValueError):
+        return ""  # a mark that cannot be read: index again rather than keep a stale index
 
 
 def mark_current(folder: Path, token: str | None) -> None:
@@ -215,7 +217,9 @@ class _GaveUp(Exception):
 def _run(command: list[str], cancel: threading.Event | None) -> tuple[int, str]:
     """Run Pagefind to the end, or until `cancel` is set or TIMEOUT passes (then kill it and raise _GaveUp)."""
     deadline = time.monotonic() + TIMEOUT
-    with subprocess.Popen(command, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True) as process:
+    with subprocess.Popen(
+        command, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, errors="replace"
+    ) as process:
         while True:
             try:
                 stdout, stderr = process.communicate(timeout=0.25)
@@ -257,8 +261,9 @@ def refresh(
     """Index the records beside the published site, then swap the new bundle in (holding `lock` while swapping)."""
     out_dir = out_dir.resolve()
     token = stale_token(records)
-    work = Path(tempfile.mkdtemp(prefix=f".{out_dir.name}.new-search-", dir=out_dir.parent))
+    work: Path | None = None
     try:
+        work = Path(tempfile.mkdtemp(prefix=f".{out_dir.name}.new-search-", dir=out_dir.parent))
         problem = index(records, work / BUNDLE, cancel)
         if problem is not None:
             return problem
@@ -272,7 +277,8 @@ def refresh(
     except OSError as exc:
         return warning(f"the search index was not replaced: {exc}", None, "check free space and permissions")
     finally:
-        shutil.rmtree(work, ignore_errors=True)
+        if work is not None:
+            shutil.rmtree(work, ignore_errors=True)
 
 
 def remove(out_dir: Path, lock: AbstractContextManager[object] | None = None) -> None:
@@ -344,9 +350,12 @@ class BackgroundIndexer:
             except Exception as exc:  # the preview goes on without a fresh index
                 log.exception("indexing for search failed")
                 problem = warning(f"the search index was not built: {exc!r}", None, "this is a bug in signalkb")
-            if self.done is not None and not self._cancel.is_set():
-                with contextlib.suppress(Exception):
+            try:
+                if self.done is not None and not self._cancel.is_set():
                     self.done(problem)
-            with self._state:
-                self._finished = serving
-                self._state.notify_all()
+            except (OSError, ValueError):
+                pass  # the terminal is gone (a broken pipe, a closed stream): there is no one left to tell
+            finally:  # even when `done` has a bug (it ends this thread, with a traceback), wait() returns
+                with self._state:
+                    self._finished = serving
+                    self._state.notify_all()

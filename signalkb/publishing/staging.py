@@ -29,21 +29,6 @@ def site_id(out_dir: Path) -> str:
     return f"{info.st_ino}:{info.st_mtime_ns}"
 
 
-def write_atomic(path: Path, data: bytes) -> None:
-    """Replace one file outside the site (the permalink ledger) atomically: a temp file beside it, then a rename."""
-    handle, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
-    try:
-        with os.fdopen(handle, "wb") as out:
-            out.write(data)
-        with contextlib.suppress(OSError):
-            Path(tmp).chmod(path.stat().st_mode & 0o777 if path.exists() else 0o644)
-        Path(tmp).replace(path)
-    except BaseException:
-        with contextlib.suppress(OSError):
-            Path(tmp).unlink()
-        raise
-
-
 BACKGROUND_DELETE = 5000
 """An old site with more files than this is deleted in the background."""
 

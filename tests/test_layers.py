@@ -65,3 +65,21 @@ def test_an_import_that_runs_the_wrong_way_breaks_the_contract(
     assert run.returncode != 0
     assert "BROKEN" in run.stdout
     assert importer in run.stdout and imported in run.stdout, run.stdout
+
+
+@pytest.mark.parametrize(
+    ("module", "line", "imported"),
+    [
+        # the engine reaching past pages/plan.py into a module of the pages package's own
+        ("signalkb/engine/pipeline.py", "from signalkb.pages.svg import NO_CATEGORY", "signalkb.pages.svg"),
+        # the command line reaching into the preview's watcher instead of preview/serve.py
+        ("signalkb/cli.py", "import signalkb.preview.watch", "signalkb.preview.watch"),
+    ],
+)
+def test_an_import_of_another_package_s_own_module_breaks_its_contract(
+    tmp_path: Path, module: str, line: str, imported: str
+) -> None:
+    run = _lint(tmp_path, (module, line))
+    assert run.returncode != 0
+    assert "BROKEN" in run.stdout and imported in run.stdout, run.stdout
+    assert "Stages import only earlier stages KEPT" in run.stdout  # the direction is right; only the privacy broke

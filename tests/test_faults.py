@@ -7,6 +7,10 @@ What publish.py promises, and what is tested here:
   every file of `site/` is complete, and the next build (a full one) repairs the rest;
 - a build that cannot write (disk full, read-only folder) fails with a message and leaves `site/` as it was;
 - either way no staging folder or temp file is left once the next build is done, and the next build succeeds.
+
+A kill counts only if it landed while the build was running (the build died of SIGKILL): the moments are drawn
+within the measured length of the kind of build killed (cold or incremental), and drawn again within a quicker
+build's length when one ended first; the test fails unless every kill it meant to make landed.
 """
 
 from __future__ import annotations
@@ -15,14 +19,18 @@ import contextlib
 import json
 import os
 import random
+import re
 import resource
 import shutil
 import signal
 import subprocess
 import sys
+import tempfile
 import time
 from collections.abc import Iterator
+from dataclasses import dataclass
 from pathlib import Path
+from typing import IO
 
 import pytest
 
@@ -35,17 +43,19 @@ from .conftest import ROOT, SHARED, Project, native_note, run_cli, shared_path, 
 GEN = SHARED / "bench" / "gen_corpus.py"
 SEED = int(os.environ.get("FAULT_SEED", random.randrange(1 << 30)))
 KILLS = int(os.environ.get("FAULT_KILLS", "2"))
-"""Cold builds killed at a random moment, and incremental builds too (`make hardening` kills more)."""
+"""Cold builds killed at a random moment, and half as many incremental builds (`make hardening` kills more)."""
+ATTEMPTS = 4
+"""Builds started at most for one kill: when a build ends before its kill, the next is killed within its length."""
 LEFTOVER = (".site.new-", ".site.old-", ".state-")
 
 
-def _start_build(project: Project, *extra: str) -> subprocess.Popen[bytes]:
+def _start_build(project: Project, *extra: str, stderr: IO[bytes] | int = subprocess.PIPE) -> subprocess.Popen[bytes]:
     """`build.py build` in a process group of its own (its render workers are in it too)."""
     return subprocess.Popen(
         [sys.executable, str(ROOT / "build.py"), "build", "--content", "content", "--out", "site", "-q", *extra],
         cwd=project.root,
         stdout=subprocess.DEVNULL,
-        stderr=subprocess.PIPE,
+        stderr=stderr,
         start_new_session=True,
     )
 
@@ -58,25 +68,55 @@ def _build(project: Project, *extra: str) -> float:
     return time.monotonic() - started
 
 
-def _kill_after(project: Project, delay: float, *extra: str) -> bool:
-    """Start a build and SIGKILL it (and its workers) after `delay` seconds; True if it was still running."""
-    process = _start_build(project, *extra)
-    try:
-        process.wait(timeout=delay)
-        return False
-    except subprocess.TimeoutExpired:
-        os.killpg(process.pid, signal.SIGKILL)
-        process.wait(timeout=60)
-        return True
-    finally:
-        if process.stderr is not None:
-            process.stderr.close()
+@dataclass(frozen=True)
+class Kill:
+    """A build started and sent SIGKILL (with its workers) `delay` seconds later."""
+
+    delay: float
+    landed: bool
+    """The build was still running and died of the kill; False when it had ended (successfully) before."""
+    seconds: float
+    """How long the build ran: to its kill, or to its own end."""
+
+
+def _kill_after(project: Project, delay: float, *extra: str) -> Kill:
+    """Start a build and SIGKILL its process group (it and its render workers) after `delay` seconds.
+
+    Whether the kill landed is read from the build's exit status, not from the timing: a build that exited just
+    before the kill (a zombie not yet reaped) keeps its own status, 0, and does not count as killed."""
+    with tempfile.TemporaryFile() as log:
+        started = time.monotonic()
+        process = _start_build(project, *extra, stderr=log)  # a file: a pipe nobody reads could stall the build
+        try:
+            process.wait(timeout=delay)
+        except subprocess.TimeoutExpired:
+            os.killpg(process.pid, signal.SIGKILL)
+            process.wait(timeout=60)
+        seconds = time.monotonic() - started
+        landed = process.returncode == -signal.SIGKILL
+        if not landed:
+            log.seek(0)
+            assert process.returncode == 0, log.read().decode(errors="replace")[-3000:]
+    return Kill(delay, landed, seconds)
 
 
 def _moment(rng: random.Random, k: int, kills: int, seconds: float) -> float:
-    """When to kill the k-th of `kills` builds: at random, spread over twice the first build's time (later builds
-    take longer: they read the permalink ledger and first delete the staging folder a killed build left)."""
-    return 0.2 + 2.0 * seconds * (k + rng.random()) / kills
+    """When to kill the k-th of `kills` builds that take `seconds`: at random within the k-th of `kills` equal
+    parts of that time, so that early and late moments are both tried."""
+    return seconds * (k + rng.random()) / kills
+
+
+def _missed(kind: str, tries: list[Kill]) -> str:
+    return f"seed {SEED}: no {kind} build was killed while it ran: " + ", ".join(
+        f"meant to be killed after {t.delay:.2f} s, it ended after {t.seconds:.2f} s" for t in tries
+    )
+
+
+def _retitle(paths: list[Path], label: str) -> None:
+    """Give the notes' titles the prefix `Changed LABEL: ` (in place of an earlier one)."""
+    for path in paths:
+        text = path.read_text(encoding="utf-8")
+        path.write_text(re.sub(r"\A# __(Changed \w+: )?", f"# __Changed {label}: ", text, count=1), encoding="utf-8")
 
 
 def _leftovers(root: Path) -> list[str]:
@@ -138,46 +178,73 @@ def big(tmp_path_factory: pytest.TempPathFactory) -> Project:
 
 def test_a_build_killed_at_random_moments_never_breaks_the_site(big: Project) -> None:
     rng = random.Random(SEED)
-    seconds = _build(big)
+    cold = _build(big)  # how long a cold build takes (the measure for the cold builds killed)
     old = tree_digests(big.site)
     assert len(old) > 20_000
 
     # Cold builds (a whole new site swapped in), killed: site/ is the old site or the new one, never a mix.
     notes = sorted(big.content.glob("*.md"))
     first = notes[0].read_text(encoding="utf-8")
-    notes[0].write_text(first.replace("# __", "# __Edited: ", 1), encoding="utf-8")
-    seen = []
+    edited_first = first.replace("# __", "# __Edited: ", 1)
+    seen: list[tuple[Kill, dict[str, str] | None]] = []
+    current: dict[str, str] | None = old
     for k in range(KILLS):
-        delay = _moment(rng, k, KILLS, seconds)
-        killed = _kill_after(big, delay, "--clean")
-        seen.append((delay, killed, tree_digests(big.site) if big.site.is_dir() else None))
+        tries: list[Kill] = []
+        while not (tries and tries[-1].landed):
+            assert len(tries) < ATTEMPTS, _missed("cold", tries)
+            # the notes always say something else than site/ does, so a killed build has a site to swap in
+            notes[0].write_text(first if current != old else edited_first, encoding="utf-8")
+            tries.append(_kill_after(big, _moment(rng, k, KILLS, cold), "--clean"))
+            current = tree_digests(big.site) if big.site.is_dir() else None
+            seen.append((tries[-1], current))
+            if not tries[-1].landed:
+                cold = tries[-1].seconds  # a quicker build than measured: kill the next within its length
+    notes[0].write_text(edited_first, encoding="utf-8")
     _build(big, "--clean")
     new = tree_digests(big.site)
     assert new != old
-    for delay, killed, found in seen:
-        assert found in (old, new), f"seed {SEED}: killed after {delay:.2f} s (killed: {killed}), site/ is a mix"
-    print(f"seed {SEED}: cold builds killed after", [f"{d:.1f} s: {'old' if f == old else 'new'}" for d, _, f in seen])
+    for kill, found in seen:
+        assert found in (old, new), f"seed {SEED}: killed after {kill.delay:.2f} s (landed: {kill.landed}), a mix"
+    assert sum(kill.landed for kill, _ in seen) == KILLS
+    shown = [f"{k.delay:.1f} s: {'old' if f == old else 'new'}{'' if k.landed else ' (ended first)'}" for k, f in seen]
+    print(f"seed {SEED}: cold builds killed after {shown}")
     _no_leftovers_soon(big.root)
 
     # An incremental build (files replaced one by one), killed: every file whole; the next build repairs the rest.
+    # Each kill is of a build of its own edit of 200 notes, killed within the measured length of such a build.
     edited = notes[1:201]
-    for path in edited:
-        path.write_text(path.read_text(encoding="utf-8").replace("# __", "# __Changed: ", 1), encoding="utf-8")
-    for k in range(max(1, KILLS // 2)):
-        delay = _moment(rng, k, max(1, KILLS // 2), seconds)
-        _kill_after(big, delay)
-        assert big.site.is_dir()
-        assert _complete(big.site) == [], f"seed {SEED}: killed after {delay:.2f} s, half-written files"
-    _build(big)
-    _no_leftovers_soon(big.root)
-    assert _complete(big.site) == []
+    _retitle(edited, "0")
+    incremental = _build(big)
+    kills = max(1, KILLS // 2)
+    landed: list[Kill] = []
+    for k in range(kills):
+        tries = []
+        while not (tries and tries[-1].landed):
+            assert len(tries) < ATTEMPTS, _missed("incremental", tries)
+            label = f"{k}x{len(tries)}"
+            _retitle(edited, label)
+            tries.append(_kill_after(big, _moment(rng, k, kills, incremental)))
+            assert big.site.is_dir()
+            assert _complete(big.site) == [], f"seed {SEED}: killed after {tries[-1].delay:.2f} s, half-written files"
+            if not tries[-1].landed:
+                incremental = tries[-1].seconds
+        landed.append(tries[-1])
+        _build(big)  # the next build repairs the rest
+        _no_leftovers_soon(big.root)
+        assert _complete(big.site) == []
+        data = json.loads((big.site / "signals.json").read_text(encoding="utf-8"))
+        titles = {n["path"]: n["title"] for n in data["notes"]}
+        stale = [path.name for path in edited if not titles[path.name].startswith(f"Changed {label}: ")]
+        assert stale == [], f"seed {SEED}: killed after {tries[-1].delay:.2f} s, not repaired: {stale[:5]}"
+    print(f"seed {SEED}: incremental builds killed after {[f'{k.delay:.1f} s' for k in landed]}")
+    assert len(landed) == kills and all(kill.landed for kill in landed)
     data = json.loads((big.site / "signals.json").read_text(encoding="utf-8"))
     titles = {n["path"]: n["title"] for n in data["notes"]}
     assert len(titles) == len(notes)
     for path in edited:
-        assert titles[path.name].startswith("Changed: "), path.name
+        assert titles[path.name].startswith(f"Changed {label}: "), path.name
         note_id = next(n["id"] for n in data["notes"] if n["path"] == path.name)
-        assert "Changed: " in big.page(f"notes/{note_id}")
+        assert f"Changed {label}: " in big.page(f"notes/{note_id}")
     assert titles[notes[0].name].startswith("Edited: ")
     pages = {p.name for p in (big.site / "notes").iterdir() if p.is_dir()}
     assert pages == {n["id"] for n in data["notes"]}, "stale or missing note pages after the repair"
@@ -356,7 +423,8 @@ def test_a_note_deleted_while_pages_are_written(project: Project) -> None:
     _small(project)
     project.write({"c.md": native_note("Third note", rows=[("Third signal", "c", "h", "Force one")])})
     config, _ = load_config(None, {"content_dir": str(project.content), "out_dir": str(project.site)})
-    report = pipeline.build(config, progress=lambda *_: (project.content / "c.md").unlink(missing_ok=True))
+    gone = pipeline.BuildOptions(progress=lambda *_: (project.content / "c.md").unlink(missing_ok=True))
+    report = pipeline.build(config, gone)
     assert not report.failed and report.written
     assert not (project.content / "c.md").exists()
     assert "Third note" in project.page("notes/c")

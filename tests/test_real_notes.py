@@ -1,17 +1,20 @@
-"""The twenty real notes in ../shared/examples/real-notes build with every field and every row exact.
+"""The real notes in ../shared/examples/real-notes build with every field and every row exact.
 
-The expected values come from an independent, deliberately simple reading of the files in this test.
+The expected values come from an independent, deliberately simple reading of the files in this test. The notes
+are read when the tests run (never copied into this project) and there may be more of them over time.
 """
 
 from __future__ import annotations
 
+import datetime
 import re
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
 import pytest
 
-from .conftest import REAL_NOTES, Project, shared_path
+from .conftest import REAL_NOTES, Project, Run, shared_path
 
 TITLE = re.compile(r"^# __(?P<title>.+)__, from \(\[(?P<date>\d{8})\]\((?P<issue>[^)]+)\)\.\)$")
 
@@ -56,8 +59,8 @@ def real_files() -> list[Path]:
     return sorted(shared_path(REAL_NOTES).glob("*.md"))
 
 
-def test_there_are_twenty_real_notes() -> None:
-    assert len(real_files()) == 20
+def test_there_are_real_notes() -> None:
+    assert len(real_files()) >= 20, "the twenty real notes (or more) in ../shared/examples/real-notes"
 
 
 @pytest.mark.parametrize("path", real_files(), ids=lambda p: p.stem[:8])
@@ -84,13 +87,69 @@ def test_real_notes_flaws_are_reported_not_fatal(built: tuple[Project, dict[str,
     assert len(data["signals"]) == sum(len(expected(p)["rows"]) for p in real_files())
 
 
-def test_future_date_is_warned(tmp_path: Path) -> None:
+FUTURE = re.compile(r"^content/(?P<file>[^:]+):1: warning: date (?P<date>\d{4}-\d\d-\d\d) is in the future")
+
+
+def _build_within_one_day(project: Project, write: Callable[[datetime.date], None]) -> tuple[Run, datetime.date]:
+    """`write(today)`, then build; again if the date changed meanwhile (a build across midnight), so that the
+    date the notes were written for is the date the build compared them with."""
+    for _ in range(3):
+        today = datetime.date.today()
+        write(today)
+        run = project.build()
+        if datetime.date.today() == today:
+            return run, today
+    pytest.fail("the date changed during each of three builds")
+
+
+def _future_warnings(run: Run) -> dict[str, str]:
+    """File name → the date warned about, for every `date ... is in the future` warning of a build."""
+    found = [FUTURE.match(line) for line in run.messages]
+    return {m.group("file"): m.group("date") for m in found if m is not None}
+
+
+def test_real_notes_are_warned_exactly_when_dated_after_today(tmp_path: Path) -> None:
+    """The rule (readers/common.py: a date after today warns) applied to the real notes as they are today."""
     project = Project(tmp_path)
     (tmp_path / "content").mkdir()
-    future = [p for p in real_files() if expected(p)["date"] > "2027"]
-    assert future, "one real note is dated years ahead"
-    for path in future:
-        (tmp_path / "content" / path.name).write_bytes(path.read_bytes())
-    run = project.build()
-    assert run.status == 0
-    assert re.search(rf"{future[0].name}:1: warning: date \d{{4}}-\d\d-\d\d is in the future", run.err)
+
+    def write(_: datetime.date) -> None:
+        for path in real_files():
+            (tmp_path / "content" / path.name).write_bytes(path.read_bytes())
+
+    run, today = _build_within_one_day(project, write)
+    assert run.status == 0, run.err
+    ahead = {p.name: expected(p)["date"] for p in real_files() if expected(p)["date"] > today.isoformat()}
+    assert _future_warnings(run) == ahead
+
+
+def _redated(path: Path, day: datetime.date) -> bytes:
+    """A real note with the date of its title line set to `day` (the rest as it is)."""
+    first, rest = path.read_text(encoding="utf-8").split("\n", 1)
+    title = TITLE.match(first)
+    assert title, f"{path.name}: unexpected title line"
+    first = first[: title.start("date")] + day.strftime("%Y%m%d") + first[title.end("date") :]
+    return f"{first}\n{rest}".encode()
+
+
+def test_a_date_after_today_is_warned_and_today_is_not(tmp_path: Path) -> None:
+    """Both sides of the boundary, relative to the day the test runs: a real note dated yesterday or today builds
+    without a date warning; dated tomorrow, or years ahead (a typo in the year), it is warned about, on line 1."""
+    project = Project(tmp_path)
+    (tmp_path / "content").mkdir()
+    note = real_files()[0]
+    offsets = {"yesterday": -1, "today": 0, "tomorrow": 1, "years-ahead": 3 * 366}
+
+    def write(today: datetime.date) -> None:
+        for name, days in offsets.items():
+            day = today + datetime.timedelta(days=days)
+            (tmp_path / "content" / f"{name}.md").write_bytes(_redated(note, day))
+
+    run, today = _build_within_one_day(project, write)
+    assert run.status == 0, run.err
+    tomorrow = today + datetime.timedelta(days=1)
+    years_ahead = today + datetime.timedelta(days=3 * 366)
+    assert _future_warnings(run) == {"tomorrow.md": tomorrow.isoformat(), "years-ahead.md": years_ahead.isoformat()}
+    dates = {n["path"]: n["date"] for n in project.data()["notes"]}
+    assert dates["today.md"] == today.isoformat()
+    assert dates["tomorrow.md"] == tomorrow.isoformat(), "a date in the future is kept, only warned about"

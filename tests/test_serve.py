@@ -47,7 +47,6 @@ from signalkb.preview.livereload import (
 )
 from signalkb.preview.serve import Preview, PreviewOptions
 from signalkb.preview.watch import (
-    POLL_INTERVAL,
     ChangeFilter,
     RebuildLoop,
     WatchedPath,
@@ -56,12 +55,7 @@ from signalkb.preview.watch import (
     stop_watching,
 )
 from tests.conftest import ROOT, Project, native_note
-
-WAIT = 20.0
-"""Generous bound for anything that should happen soon (a build of a tiny site, a file event)."""
-QUIET = 0.4
-"""How long to watch for builds that should not happen."""
-
+from tests.waiting import WAIT, wait_until
 
 # --- which changes count --------------------------------------------------------------------------------------
 
@@ -164,60 +158,122 @@ class Recorder:
             raise RuntimeError("boom")
 
 
+class ManualClock:
+    """The rebuild loop's clock, moved only by the test: whether changes came within the debounce of each other is
+    then decided by the test, not by how promptly a busy machine runs its threads. While a change is pending the
+    loop looks at the clock again at least every `debounce` seconds (of real time) to see whether a build is due."""
+
+    def __init__(self) -> None:
+        self.now = 0.0
+        self._test = threading.get_ident()
+        self._looks = 0
+        self._cond = threading.Condition()
+
+    def __call__(self) -> float:
+        if threading.get_ident() != self._test:
+            with self._cond:
+                self._looks += 1
+                self._cond.notify_all()
+        return self.now
+
+    def advance(self, seconds: float) -> None:
+        self.now += seconds
+
+    def looked(self, times: int = 2) -> bool:
+        """Wait until the loop has looked at the clock `times` more times. The first look sees every change
+        requested before this call and decides whether a build is due; a build it started has been recorded by
+        the next look. False if that did not happen within WAIT seconds."""
+        with self._cond:
+            target = self._looks + times
+            return self._cond.wait_for(lambda: self._looks >= target, WAIT)
+
+
 @pytest.fixture
 def recorder() -> Recorder:
     return Recorder()
 
 
 @pytest.fixture
-def loop(recorder: Recorder) -> Iterator[RebuildLoop]:
-    rebuild = RebuildLoop(recorder, debounce=0.05)
+def clock() -> ManualClock:
+    return ManualClock()
+
+
+@pytest.fixture
+def loop(recorder: Recorder, clock: ManualClock) -> Iterator[RebuildLoop]:
+    rebuild = RebuildLoop(recorder, debounce=0.05, clock=clock)
     rebuild.start()
     yield rebuild
     assert rebuild.stop(timeout=WAIT)
 
 
-def test_burst_gives_one_build(loop: RebuildLoop, recorder: Recorder) -> None:
-    for i in range(500):  # a `git checkout` touching 500 files
-        loop.request(f"content/{i}.md")
-    assert loop.wait_for_builds(1, WAIT)
-    time.sleep(QUIET)
-    assert loop.builds == 1
-    assert len(recorder.calls[0]) == 500
+def _build_after(loop: RebuildLoop, recorder: Recorder, clock: ManualClock, builds: int, *paths: str) -> None:
+    """Request `paths` at one moment: no build starts while the clock stands still (the debounce has not passed);
+    once it has passed, one does, and this waits until `builds` builds have finished."""
+    for path in paths:
+        loop.request(path)
+    looked = clock.looked()
+    assert len(recorder.calls) == builds - 1, "a build started before the debounce passed"
+    assert looked, "the loop stopped looking at the clock with changes pending"
+    clock.advance(1.0)
+    assert loop.wait_for_builds(builds, WAIT), f"expected {builds} builds, saw {loop.builds}"
 
 
-def test_changes_during_a_build_give_exactly_one_follow_up(loop: RebuildLoop, recorder: Recorder) -> None:
+def test_burst_gives_one_build(loop: RebuildLoop, recorder: Recorder, clock: ManualClock) -> None:
+    burst = [f"content/{i}.md" for i in range(500)]  # a `git checkout` touching 500 files
+    _build_after(loop, recorder, clock, 1, *burst)
+    # a later change: its build comes after anything the burst left pending, so the burst was one build if
+    # the builds are exactly these two
+    _build_after(loop, recorder, clock, 2, "content/later.md")
+    assert recorder.calls == [burst, ["content/later.md"]]
+    assert loop.builds == 2
+
+
+def test_changes_during_a_build_give_exactly_one_follow_up(
+    loop: RebuildLoop, recorder: Recorder, clock: ManualClock
+) -> None:
     recorder.gate = threading.Event()
     loop.request("content/a.md")
+    clock.advance(1.0)
     assert recorder.started.wait(WAIT)
     for name in ("b", "c", "d", "b"):
         loop.request(f"content/{name}.md")
-        time.sleep(0.06)  # longer than the debounce: each would be a build of its own if they were not queued
+        clock.advance(1.0)  # past the debounce: each would be a build of its own if they were not queued
     recorder.gate.set()
     assert loop.wait_for_builds(2, WAIT)
-    time.sleep(QUIET)
-    assert loop.builds == 2
-    assert recorder.calls == [["content/a.md"], ["content/b.md", "content/c.md", "content/d.md"]]
+    _build_after(loop, recorder, clock, 3, "content/later.md")  # handled after anything still queued
+    assert recorder.calls == [
+        ["content/a.md"],
+        ["content/b.md", "content/c.md", "content/d.md"],
+        ["content/later.md"],
+    ]
+    assert loop.builds == 3
 
 
-def test_recovers_from_a_build_error(loop: RebuildLoop, recorder: Recorder) -> None:
+def test_recovers_from_a_build_error(loop: RebuildLoop, recorder: Recorder, clock: ManualClock) -> None:
     recorder.fail_next = True
-    loop.request("content/a.md")
-    assert loop.wait_for_builds(1, WAIT)
-    loop.request("content/a.md")
-    assert loop.wait_for_builds(2, WAIT)
-    assert len(recorder.calls) == 2
+    _build_after(loop, recorder, clock, 1, "content/a.md")
+    _build_after(loop, recorder, clock, 2, "content/a.md")
+    assert recorder.calls == [["content/a.md"], ["content/a.md"]]
 
 
-def test_keeps_building_while_changes_never_pause(recorder: Recorder) -> None:
-    rebuild = RebuildLoop(recorder, debounce=0.2, max_delay=0.3)
+def test_keeps_building_while_changes_never_pause(recorder: Recorder, clock: ManualClock) -> None:
+    rebuild = RebuildLoop(recorder, debounce=0.2, max_delay=0.3, clock=clock)
     rebuild.start()
     try:
-        deadline = time.monotonic() + 1.5
-        while time.monotonic() < deadline and rebuild.builds == 0:
+        rebuild.request("content/log.md")
+        for _ in range(2):  # a change every 0.1 s: never 0.2 s without one
+            clock.advance(0.1)
             rebuild.request("content/log.md")
-            time.sleep(0.02)
-        assert rebuild.builds >= 1
+        looked = clock.looked()
+        assert recorder.calls == [], "0.2 s after the first change: neither the debounce nor max_delay passed"
+        assert looked, "the loop stopped looking at the clock with changes pending"
+        for _ in range(2):
+            clock.advance(0.1)
+            rebuild.request("content/log.md")
+        # the clock stands still 0.4 s after the first change and 0 s after the last: the debounce never passes,
+        # so only `max_delay` can start this build
+        assert rebuild.wait_for_builds(1, WAIT)
+        assert recorder.calls == [["content/log.md"]]
     finally:
         assert rebuild.stop(timeout=WAIT)
 
@@ -234,8 +290,53 @@ def test_stop_is_prompt_when_idle(recorder: Recorder) -> None:
 # --- the watcher feeding the loop (real file events) ---------------------------------------------------------
 
 
+class Watched:
+    """A content folder watched (natively or by polling) and feeding a rebuild loop whose builds are recorded."""
+
+    def __init__(self, content: Path, loop: RebuildLoop, recorder: Recorder) -> None:
+        self.content = content
+        self.loop = loop
+        self.recorder = recorder
+        self.checked = 0
+        """Builds already checked by `builds_since`."""
+        self.probes = 0
+
+    def _probe(self) -> str:
+        """Save a new note atomically (written under an ignored temp name, then renamed: one event) and return
+        its path. Its build comes after every event the watcher saw before it, whichever observer is used."""
+        self.probes += 1
+        probe = self.content / f"probe-{self.probes}.md"
+        temp = self.content / f"probe-{self.probes}.md.tmp"
+        temp.write_text("probe\n", encoding="utf-8")
+        os.replace(temp, probe)
+        return str(probe)
+
+    def builds_since(self, at_least: int) -> list[set[str]]:
+        """The changed paths (relative to the content folder) of each build since the last check.
+
+        Waits for `at_least` new builds, then saves a probe note and waits for its build: whatever the changes
+        made before the probe were going to cause has happened by then (a second build of one save, a build for
+        a file that must be ignored), and is in the answer. The probe's build, checked to hold the probe only,
+        is left out of the answer."""
+        assert self.loop.wait_for_builds(self.checked + at_least, WAIT), f"no build after {self.checked} builds"
+        probe = self._probe()
+
+        def probe_build() -> int | None:
+            """The probe's build, counted from the first unchecked one, once it has started."""
+            calls = self.recorder.calls[self.checked :]
+            return next((i for i, call in enumerate(calls) if probe in call), None)
+
+        wait_until(lambda: probe_build() is not None, what=f"a build of {probe}")
+        at = probe_build()
+        assert at is not None
+        calls = self.recorder.calls[self.checked : self.checked + at + 1]
+        assert calls[-1] == [probe], f"the probe's build also had other changes: {calls[-1]}"
+        self.checked += at + 1
+        return [{Path(path).relative_to(self.content).as_posix() for path in call} for call in calls[:-1]]
+
+
 @pytest.fixture(params=[False, True], ids=["native", "poll"])
-def watched(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[tuple[Path, RebuildLoop, float]]:
+def watched(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[Watched]:
     content = tmp_path / "content"
     content.mkdir()
     (content / "a.md").write_text("a\n", encoding="utf-8")
@@ -245,46 +346,40 @@ def watched(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[tuple[Pa
     observer, missing = start_watching([WatchedPath(content)], tmp_path / "site", rebuild.request, poll=request.param)
     assert missing == []
     rebuild.start()
-    yield content, rebuild, QUIET + (POLL_INTERVAL if request.param else 0)
+    yield Watched(content, rebuild, recorder)
     assert all(path.startswith(str(content)) for call in recorder.calls for path in call)
     stop_watching(observer)
     assert rebuild.stop(timeout=WAIT)
 
 
-def _settle(rebuild: RebuildLoop, builds: int, quiet: float) -> None:
-    assert rebuild.wait_for_builds(builds, WAIT), f"expected {builds} builds, saw {rebuild.builds}"
-    time.sleep(quiet)
-    assert rebuild.builds == builds
-
-
-def test_watcher_save_rename_delete(watched: tuple[Path, RebuildLoop, float]) -> None:
-    content, rebuild, quiet = watched
+def test_watcher_save_rename_delete(watched: Watched) -> None:
+    content = watched.content
     (content / "a.md").write_text("a, edited\n", encoding="utf-8")
-    _settle(rebuild, 1, quiet)
+    assert watched.builds_since(1) == [{"a.md"}]
     (content / "a.md").rename(content / "b.md")
-    _settle(rebuild, 2, quiet)
+    assert watched.builds_since(1) == [{"a.md", "b.md"}]
     (content / "b.md").unlink()
     (content / "sub").mkdir()
-    _settle(rebuild, 3, quiet)
+    assert watched.builds_since(1) == [{"b.md", "sub"}]
     (content / "sub" / "c.md").write_text("c\n", encoding="utf-8")
-    _settle(rebuild, 4, quiet)
+    assert watched.builds_since(1) == [{"sub/c.md"}]
     shutil.rmtree(content / "sub")
-    _settle(rebuild, 5, quiet)
+    assert watched.builds_since(1) == [{"sub/c.md", "sub"}]
 
 
-def test_watcher_atomic_save_is_one_build_and_temp_files_none(watched: tuple[Path, RebuildLoop, float]) -> None:
-    content, rebuild, quiet = watched
+def test_watcher_atomic_save_is_one_build_and_temp_files_none(watched: Watched) -> None:
+    content = watched.content
     for name in (".a.md.swp", "a.md~", "4913", ".#a.md", "a.md___jb_tmp___"):
         (content / name).write_text("x", encoding="utf-8")
         (content / name).unlink()
     (content / ".git").mkdir()
     (content / ".git" / "index").write_text("x", encoding="utf-8")
-    time.sleep(quiet)
-    assert rebuild.builds == 0
+    # nothing to build yet: the probe's build is the first, so the temp files caused none of their own
+    assert watched.builds_since(0) == []
     temp = content / "a.md.tmp"
     temp.write_text("a, saved atomically\n", encoding="utf-8")
     os.replace(temp, content / "a.md")
-    _settle(rebuild, 1, quiet)
+    assert watched.builds_since(1) == [{"a.md"}]
 
 
 # --- pure helpers of the server --------------------------------------------------------------------------------
@@ -578,11 +673,39 @@ def test_a_prose_edit_is_published_by_the_fast_path_and_a_force_edit_by_a_full_b
     assert "A summary, rewritten." in _get(f"{preview.url}notes/a1/")[2]
     assert preview.loop.wait_idle(WAIT)
     assert "updated the pages of 1 note" in _stream(preview, "out")
+    shown = len(_stream(preview, "out"))
     project.write({"a1.md": text.replace("| A force |", "| Energy transition |")})
     _wait_for_new_epoch(preview, before)
     assert "Energy transition" in _get(f"{preview.url}signals/")[2], "the signal index shows the new force"
     assert preview.loop.wait_idle(WAIT)
-    assert _stream(preview, "out").rstrip().splitlines()[-1].split(" ", 1)[1].startswith("rebuilt ")
+    reports = [
+        line.split(" ", 1)[1] for line in _stream(preview, "out")[shown:].splitlines() if " changed: " not in line
+    ]
+    assert any(r.startswith("rebuilt ") for r in reports), reports
+    assert not any(r.startswith("updated the pages") for r in reports), reports
+
+
+def _number(epoch: str) -> int:
+    """How many builds the preview had published at `epoch` (`token-N`)."""
+    return int(epoch.rpartition("-")[2])
+
+
+def test_a_note_saved_unchanged_publishes_nothing(project: Project, started: Callable[..., Preview]) -> None:
+    text = native_note("A title")
+    project.write({"a1.md": text, "b2.md": native_note("Other")})
+    preview = started()
+    before = _epoch(preview)
+    project.write({"a1.md": text})  # saved again as it was
+    assert preview.loop.wait_for_builds(1, WAIT), "the save was not noticed"
+    assert preview.loop.wait_idle(WAIT)
+    assert "nothing changed" in _stream(preview, "out")
+    assert _epoch(preview) == before, "a save that changed nothing told the open pages to reload"
+    # a real change afterwards is handled after anything the unchanged save still had coming; it is published as
+    # the very next epoch, so the unchanged save published none of its own
+    project.write({"b2.md": native_note("Other, edited")})
+    after = _wait_for_new_epoch(preview, before)
+    assert _number(after) == _number(before) + 1, (before, after)
+    assert "Other, edited" in _get(f"{preview.url}notes/b2/")[2]
 
 
 def test_rename_and_delete_notes(project: Project, started: Callable[..., Preview]) -> None:
@@ -710,15 +833,35 @@ def test_requests_never_see_a_half_published_site(project: Project, started: Cal
     assert "version 3" in _get(f"{preview.url}notes/n0/")[2]
 
 
-def test_requests_wait_while_a_build_publishes(project: Project, started: Callable[..., Preview]) -> None:
+class _SeenLock:
+    """The preview's publish lock, telling the test when a request has come to take it."""
+
+    def __init__(self, lock: threading.Lock) -> None:
+        self.lock = lock
+        self.asked = threading.Event()
+
+    def __enter__(self) -> None:
+        self.asked.set()
+        self.lock.acquire()
+
+    def __exit__(self, *exc: object) -> None:
+        self.lock.release()
+
+
+def test_requests_wait_while_a_build_publishes(
+    project: Project, started: Callable[..., Preview], monkeypatch: pytest.MonkeyPatch
+) -> None:
     project.write({"a1.md": native_note("A note")})
     preview = started()
+    lock = preview.state.publish_lock
+    seen = _SeenLock(lock)
+    monkeypatch.setattr(preview.state, "publish_lock", seen)  # what each request takes before it reads a file
     answers: list[int] = []
-    with preview.state.publish_lock:  # what the build holds while it swaps the new site in
+    with lock:  # what the build holds while it swaps the new site in
         reader = threading.Thread(target=lambda: answers.append(_get(preview.url)[0]))
         reader.start()
-        reader.join(0.3)
-        assert answers == [], "a request was answered while the site was being published"
+        assert seen.asked.wait(WAIT), "the request did not take the publish lock"
+        assert answers == [] and reader.is_alive(), "a request was answered while the site was being published"
     reader.join(WAIT)
     assert answers == [200]
 
@@ -732,14 +875,14 @@ def test_a_crashing_build_shows_an_error_and_the_preview_lives_on(
     def crash(*args: object, **kwargs: object) -> None:
         raise RuntimeError("kaput <x>")
 
-    real = pipeline.build
-    monkeypatch.setattr(pipeline, "build", crash)
+    real = pipeline.preview_build
+    monkeypatch.setattr(pipeline, "preview_build", crash)
     epoch = _epoch(preview)
     project.write({"a1.md": native_note("During the crash")})
     epoch = _wait_for_new_epoch(preview, epoch)
     body = _get(f"{preview.url}notes/a1/")[2]
     assert "the build crashed" in body and "kaput &lt;x&gt;" in body and "Before the crash" in body
-    monkeypatch.setattr(pipeline, "build", real)
+    monkeypatch.setattr(pipeline, "preview_build", real)
     project.write({"a1.md": native_note("After the crash")})
     _wait_for_new_epoch(preview, epoch)
     body = _get(f"{preview.url}notes/a1/")[2]

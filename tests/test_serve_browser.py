@@ -5,10 +5,12 @@ from __future__ import annotations
 import io
 from collections.abc import Iterator
 from typing import Any
+from urllib.parse import parse_qs, urlsplit
 
 import pytest
 
 from signalkb.core.config import load_config
+from signalkb.preview.livereload import RELOAD_PATH
 from signalkb.preview.serve import Preview, PreviewOptions
 from tests.browser import TIMEOUT_MS
 from tests.conftest import Project, native_note
@@ -44,6 +46,17 @@ def _reloaded(page: Any) -> bool:
     return not page.evaluate("window.__notReloaded === true")
 
 
+def _is_poll(request: Any) -> bool:
+    """A long-poll request of the live-reload script."""
+    return bool(urlsplit(request.url).path == RELOAD_PATH)
+
+
+def _open(page: Any, url: str) -> None:
+    """Open `url` and return once its live-reload script is waiting for news (its first long poll was sent)."""
+    with page.expect_request(_is_poll):
+        page.goto(url)
+
+
 def test_edit_on_disk_reloads_the_open_page(project: Project, preview: Preview, page: Any) -> None:
     page.goto(f"{preview.url}notes/a1/")
     assert "Title before the edit" in page.text_content("h1")
@@ -71,22 +84,25 @@ def test_failed_build_shows_the_overlay_until_the_next_good_build(
 
 
 def test_hidden_tab_stops_polling_and_catches_up_when_shown(project: Project, preview: Preview, page: Any) -> None:
-    page.goto(f"{preview.url}notes/a1/")
-    page.wait_for_timeout(200)  # let the first long poll start
+    _open(page, f"{preview.url}notes/a1/")
     set_hidden = """hidden => {
         Object.defineProperty(document, "hidden", {value: hidden, configurable: true});
         document.dispatchEvent(new Event("visibilitychange"));
     }"""
-    page.evaluate(set_hidden, True)
+    with page.expect_event("requestfailed", _is_poll):  # hidden: its long poll is given up at once ...
+        page.evaluate(set_hidden, True)
+    polls: list[str] = []
+    page.on("request", lambda request: polls.append(request.url) if _is_poll(request) else None)  # ... no new one
     _mark(page)
-    before = preview.state.snapshot().epoch
+    witness = page.context.new_page()  # a visible tab on the same page
+    witness.set_default_timeout(TIMEOUT_MS)
+    _open(witness, f"{preview.url}notes/a1/")
+    _mark(witness)
     project.write({"a1.md": native_note("Written while hidden")})
-    deadline_ms = TIMEOUT_MS
-    while preview.state.snapshot().epoch == before and deadline_ms > 0:
-        page.wait_for_timeout(50)
-        deadline_ms -= 50
-    assert preview.state.snapshot().epoch != before, "the edit was not rebuilt"
-    page.wait_for_timeout(700)
+    witness.wait_for_function("document.querySelector('h1').textContent.includes('while hidden')")
+    # the build was published and reached the tabs that poll; the hidden one had no poll out to hear it
+    assert _reloaded(witness)
+    assert polls == [], "a hidden tab kept polling"
     assert not _reloaded(page), "a hidden tab reloaded"
     page.evaluate(set_hidden, False)
     page.wait_for_function("document.querySelector('h1').textContent.includes('while hidden')")
@@ -101,9 +117,11 @@ def test_a_prose_edit_reloads_the_pages_it_changed_and_no_other(
         note, home = context.new_page(), context.new_page()
         for tab in (note, home):
             tab.set_default_timeout(TIMEOUT_MS)
-        note.goto(f"{preview.url}notes/a1/")
-        home.goto(preview.url)
-        home.wait_for_timeout(300)  # both tabs are waiting for news
+        shown: list[str] = []
+        """The epoch of every home page the home tab showed, as its long polls tell the server."""
+        home.on("request", lambda r: shown.extend(parse_qs(urlsplit(r.url).query)["epoch"]) if _is_poll(r) else None)
+        _open(note, f"{preview.url}notes/a1/")
+        _open(home, preview.url)
         _mark(note)
         _mark(home)
         text = (project.content / "a1.md").read_text(encoding="utf-8")
@@ -111,7 +129,14 @@ def test_a_prose_edit_reloads_the_pages_it_changed_and_no_other(
         note.wait_for_function("document.body.textContent.includes('only this note shows')")
         assert _reloaded(note)
         assert preview.loop.wait_idle(TIMEOUT_MS / 1000)
-        home.wait_for_timeout(700)
+        prose = preview.state.snapshot().epoch
         assert not _reloaded(home), "the home page does not show the summary, so it was not reloaded"
+        # then a change the home page does show: the home tab reloads for it, and must have skipped the prose edit
+        project.write({"a1.md": native_note("Title of the second edit")})
+        with home.expect_request(_is_poll):  # the reloaded page's first poll, recorded in `shown`
+            home.wait_for_function("document.body.textContent.includes('Title of the second edit')")
+        assert _reloaded(home)
+        assert shown[0] != shown[-1], shown
+        assert prose not in shown, "the home tab reloaded for the prose edit"
     finally:
         context.close()

@@ -533,10 +533,11 @@ def _render(
     try:
         with _timed(report, "render"):
             seed = templates
-            if state.templates != seed:
-                old_pages = {}  # new templates: every page is rendered again, in parallel
+            # new templates: every page is rendered again, in parallel; `old_pages` still says what is published,
+            # so that pages gone from the plan are removed from the site
+            known = old_pages if state.templates == seed else {}
             state.templates = seed
-            job = RenderJob(planner.plan(), old_pages, seed, config.templates_dir, staging.path, (kb, config))
+            job = RenderJob(planner.plan(), known, seed, config.templates_dir, staging.path, (kb, config))
             total = len(job.plan)
             shards = render_all(job, rendering.jobs, start=rendering.start, pool_threshold=POOL_THRESHOLD)
             for shard in shards:
@@ -550,7 +551,7 @@ def _render(
                     rendering.progress(len(pages), total)
             for rel, data in _static_files(config, kb, list(pages)):
                 pages[rel] = fingerprint(b"", data)
-                if old_pages.get(rel) != pages[rel]:
+                if known.get(rel) != pages[rel]:
                     staging.write(rel, data)
                     report.files += 1
         kept = True

@@ -6,6 +6,7 @@ import enum
 import re
 from collections.abc import Iterable
 from dataclasses import dataclass
+from pathlib import Path
 
 MAX_MESSAGE = 2000
 """Longest message printed whole; longer ones (an enormous cell quoted) are cut in the middle."""
@@ -90,3 +91,11 @@ class BuildFailed(Exception):
     def __init__(self, diagnostics: list[Diagnostic]) -> None:
         super().__init__(f"{sum(d.is_error for d in diagnostics)} error(s)")
         self.diagnostics = diagnostics
+
+
+def shown_path(path: Path | str) -> str:
+    """A path as the terminal shows it: relative to the current folder when it is inside it."""
+    try:
+        return str(Path(path).relative_to(Path.cwd()))
+    except ValueError:
+        return str(path)

@@ -15,7 +15,7 @@ import shutil
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from signalkb.core.diagnostics import Diagnostic, SourceLocation, warning
+from signalkb.core.diagnostics import Diagnostic, SourceLocation, shown_path, warning
 from signalkb.core.files import is_temp, write_atomic
 from signalkb.core.model import ParsedNote
 
@@ -126,14 +126,6 @@ def remove_leftovers(folder: Path) -> None:
                     stale.unlink()
 
 
-def _shown(path: Path) -> str:
-    """A path as the terminal shows it: relative to the current folder when it is inside it."""
-    try:
-        return str(path.relative_to(Path.cwd()))
-    except ValueError:
-        return str(path)
-
-
 SLOWER = "the next build cannot reuse this one's work"
 """What an unwritable build cache costs: speed, never the site."""
 
@@ -147,12 +139,12 @@ def unwritable(folder: Path, exc: OSError, what: str = "the build cache", cost: 
     if blocker is not None and not blocker.is_dir():
         return warning(
             f"{what} cannot be written: this is a file, where signalkb keeps its cache folder",
-            SourceLocation(_shown(blocker)),
+            SourceLocation(shown_path(blocker)),
             f"move or delete the file; until then {cost}",
         )
     return warning(
         f"{what} cannot be written: {exc.strerror or exc}",
-        SourceLocation(_shown(folder)),
+        SourceLocation(shown_path(folder)),
         f"the site is built, but {cost}; free some space, fix the folder's permissions, or delete the folder",
     )
 

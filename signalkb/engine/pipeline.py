@@ -24,7 +24,7 @@ from pathlib import Path
 
 from signalkb.core import urls
 from signalkb.core.config import SiteConfig
-from signalkb.core.diagnostics import Diagnostic, SourceLocation, error, has_errors, sort_key, warning
+from signalkb.core.diagnostics import Diagnostic, SourceLocation, error, has_errors, shown_path, sort_key, warning
 from signalkb.core.files import write_atomic
 from signalkb.core.ledger import Ledger, format_ledger, parse_ledger
 from signalkb.core.model import KnowledgeBase, ParsedNote
@@ -130,13 +130,6 @@ def _timed(report: BuildReport, stage: str) -> Iterator[None]:
         report.timings[stage] = report.timings.get(stage, 0.0) + time.perf_counter() - start
 
 
-def _display_root(config: SiteConfig) -> str:
-    try:
-        return str(config.content_dir.relative_to(Path.cwd()))
-    except ValueError:
-        return str(config.content_dir)
-
-
 def _read_notes(
     sources: list[SourceFile], state: cache.CacheState, report: BuildReport, jobs: int, start: StartMethod
 ) -> list[ParsedNote]:
@@ -177,7 +170,7 @@ def _read(
     if not config.content_dir.is_dir():
         return None
     with _timed(report, "read"):
-        return read_inputs(config, _display_root(config), setting, known)
+        return read_inputs(config, shown_path(config.content_dir), setting, known)
 
 
 def _load(
@@ -189,7 +182,7 @@ def _load(
     start: StartMethod,
 ) -> Loaded | None:
     """The notes read (unless `inputs` were read already) and linked; None when they cannot be read at all."""
-    root = _display_root(config)
+    root = shown_path(config.content_dir)
     if not config.content_dir.is_dir():
         report.diagnostics.append(
             error(f"content folder {root} does not exist", None, "create it, or point --content at your notes")
@@ -240,7 +233,7 @@ def _record_ledger(config: SiteConfig, kb: KnowledgeBase, report: BuildReport) -
         report.diagnostics.append(
             warning(
                 f"could not record published URLs in {PERMALINKS_FILE}: {exc}",
-                SourceLocation(_display_root(config)),
+                SourceLocation(shown_path(config.content_dir)),
                 "check the content folder's permissions; until then moved and removed URLs are not remembered",
             )
         )

@@ -16,7 +16,7 @@ from typing import TextIO
 from watchdog.observers.api import BaseObserver
 
 from signalkb.core.config import SiteConfig
-from signalkb.core.diagnostics import Diagnostic
+from signalkb.core.diagnostics import Diagnostic, shown_path
 from signalkb.engine import cache
 from signalkb.preview.livereload import (
     POLL_TIMEOUT,
@@ -33,7 +33,6 @@ from signalkb.preview.watch import (
     Rebuilder,
     RebuildLoop,
     WatchedPath,
-    shown_path,
     start_watching,
     stop_watching,
 )

@@ -26,7 +26,7 @@ from watchdog.observers.api import BaseObserver
 from watchdog.observers.polling import PollingObserver
 
 from signalkb.core.config import SiteConfig, overlap_problem
-from signalkb.core.diagnostics import Diagnostic, SourceLocation, error, has_errors, warning
+from signalkb.core.diagnostics import Diagnostic, SourceLocation, error, has_errors, shown_path, warning
 from signalkb.engine import pipeline
 from signalkb.engine.fastpath import Session
 from signalkb.engine.pipeline import BuildReport
@@ -254,14 +254,6 @@ class RebuildLoop:
 
 ConfigLoader = Callable[[], tuple[SiteConfig, list[Diagnostic]]]
 """Reads the site configuration again (after `site.yaml` changed)."""
-
-
-def shown_path(path: Path | str) -> str:
-    """A path as the terminal shows it: relative to the current folder when it is inside it."""
-    try:
-        return str(Path(path).relative_to(Path.cwd()))
-    except ValueError:
-        return str(path)
 
 
 class Rebuilder:

@@ -1,16 +1,17 @@
 """How well driving forces link real notes: coverage, and precision judged by a person on a random sample.
 
-    .venv/bin/python bench/forces_quality.py [--notes DIR] [--sample 50] [--seed 4] [--tier shared|related]
+    .venv/bin/python bench/forces_quality.py [--notes DIR] [--sample 60] [--seed 4]
 
 Reads the real notes in ../shared/examples/real-notes at run time (fails if they are missing; they are
 never copied into the repository) and prints:
 
-- coverage: the share of signals linked to a signal *of another note* through a shared force (and,
-  separately, through a shared or related force);
-- a random sample of links (two signals of different notes and the force wordings that link them),
-  each with the verdict recorded in bench/forces_judgements.tsv, and the precision over the sample.
+- coverage: the share of signals with a sibling *in another note* (a signal sharing a fine force, or a
+  broad force), and through fine forces only; the widest fine and broad forces;
+- a random sample: random signals, each with a random sibling of another note and the force its page
+  shows for it (fine first, else broad), with the verdict recorded in bench/forces_judgements.tsv, and
+  the precision over the sample.
 
-Judgements are keyed by a hash of the two signal ids and the two wordings, so the file holds no text of
+Judgements are keyed by a hash of the two signal ids and the force id, so the file holds no text of
 the notes; phrases appear only in the printed output. A link without a verdict is listed as `?`: judge
 it (does the pair really share that force?) and add `<key>\t1` (yes) or `<key>\t0` (no) to the file.
 """
@@ -21,7 +22,6 @@ import argparse
 import random
 import sys
 import tempfile
-from collections import defaultdict
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -39,18 +39,18 @@ JUDGEMENTS = ROOT / "bench" / "forces_judgements.tsv"
 
 @dataclass(frozen=True)
 class Link:
-    """Two signals of different notes linked by a force (or a pair of related forces)."""
+    """A signal and a sibling of another note: they share a fine force, or else a broad force."""
 
     a: str
     b: str
-    wording_a: str
-    wording_b: str
-    force: str
+    force_id: str
+    level: str
+    """`fine` or `broad`."""
 
     @property
     def key(self) -> str:
-        """The judgement key: a hash of the signal ids and wordings (no text of the notes)."""
-        return short_hash("\x1f".join((self.a, self.b, self.wording_a, self.wording_b)), 12)
+        """The judgement key: a hash of the signal ids and the shared force (no text of the notes)."""
+        return short_hash("\x1f".join((self.a, self.b, self.force_id)), 12)
 
 
 def read_kb(notes: Path) -> KnowledgeBase:
@@ -59,51 +59,49 @@ def read_kb(notes: Path) -> KnowledgeBase:
         sys.exit(f"error: {notes} is missing; the bench reads the real notes from ../shared at run time")
     with tempfile.TemporaryDirectory() as out:
         config, _ = load_config(None, {"content_dir": str(notes), "out_dir": out})
-        kb = load(config, BuildReport())
+        report = BuildReport()
+        kb = load(config, report)
     if kb is None:
-        sys.exit("error: the notes could not be read")
+        sys.exit("error: the notes could not be read: " + "; ".join(d.format() for d in report.diagnostics[:3]))
     return kb
 
 
 def _wording(kb: KnowledgeBase, signal_id: str, force_id: str) -> str:
+    force = kb.forces_by_id[force_id]
     for link in kb.signals_by_id[signal_id].forces:
-        if link.force_id == force_id:
+        if link.force_id == force_id or (force.broad and link.force_id in force.children):
             return link.part or link.phrase
     return ""
 
 
-def shared_links(kb: KnowledgeBase) -> list[Link]:
-    """Every pair of signals of different notes that share a force, once per pair (the first force, by label)."""
-    found: dict[tuple[str, str], Link] = {}
-    for force in sorted(kb.forces, key=lambda f: f.label):
-        sids = sorted(force.signal_ids)
-        for i, a in enumerate(sids):
-            for b in sids[i + 1 :]:
-                if kb.signals_by_id[a].note_id != kb.signals_by_id[b].note_id and (a, b) not in found:
-                    found[(a, b)] = Link(a, b, _wording(kb, a, force.id), _wording(kb, b, force.id), force.label)
-    return [found[k] for k in sorted(found)]
+def siblings(kb: KnowledgeBase, signal_id: str) -> dict[str, Link]:
+    """The signals of other notes that share a force with this one, each with the force it shows first."""
+    signal = kb.signals_by_id[signal_id]
+    out: dict[str, Link] = {}
+    fine = [kb.forces_by_id[link.force_id] for link in signal.forces]
+    broad = [kb.forces_by_id[b] for f in fine for b in f.broader]
+    for force in [*fine, *broad]:
+        for other in force.signal_ids:
+            if kb.signals_by_id[other].note_id != signal.note_id and other not in out:
+                out[other] = Link(signal_id, other, force.id, force.level)
+    return out
 
 
-def related_links(kb: KnowledgeBase) -> list[Link]:
-    """Every pair of signals of different notes whose forces are related (worded alike, not merged)."""
-    found: dict[tuple[str, str], Link] = {}
-    for pair in kb.similar_forces:
-        fa, fb = kb.forces_by_id[pair.a], kb.forces_by_id[pair.b]
-        for x in fa.signal_ids:
-            for y in fb.signal_ids:
-                a, b = sorted((x, y))
-                if kb.signals_by_id[a].note_id == kb.signals_by_id[b].note_id or (a, b) in found:
-                    continue
-                fa_, fb_ = (fa, fb) if a == x else (fb, fa)
-                label = f"{fa_.label} ~ {fb_.label} ({pair.score:.2f})"
-                found[(a, b)] = Link(a, b, _wording(kb, a, fa_.id), _wording(kb, b, fb_.id), label)
-    return [found[k] for k in sorted(found)]
+def coverage(kb: KnowledgeBase, level: str | None = None) -> float:
+    """The share of signals with a sibling in another note (through a force of `level`, or any)."""
+    linked = sum(1 for s in kb.signals if any(level in (None, x.level) for x in siblings(kb, s.id).values()))
+    return linked / len(kb.signals) if kb.signals else 0.0
 
 
-def coverage(kb: KnowledgeBase, links: list[Link]) -> float:
-    """The share of signals that take part in at least one link."""
-    linked = {x for link in links for x in (link.a, link.b)}
-    return len(linked) / len(kb.signals) if kb.signals else 0.0
+def sample_links(kb: KnowledgeBase, size: int, seed: int) -> list[Link]:
+    """Random signals that have siblings in other notes, each with one of them drawn at random."""
+    rng = random.Random(seed)
+    pool = [s.id for s in kb.signals if siblings(kb, s.id)]
+    sample: list[Link] = []
+    for sid in rng.sample(pool, min(size, len(pool))):
+        found = siblings(kb, sid)
+        sample.append(found[rng.choice(sorted(found))])
+    return sample
 
 
 def read_judgements(path: Path) -> dict[str, bool]:
@@ -121,39 +119,42 @@ def main() -> int:
     """Print coverage and the judged sample; exit 1 when a sampled link has no verdict."""
     parser = argparse.ArgumentParser(description=__doc__.split("\n", 1)[0])
     parser.add_argument("--notes", type=Path, default=REAL_NOTES)
-    parser.add_argument("--sample", type=int, default=50)
+    parser.add_argument("--sample", type=int, default=60)
     parser.add_argument("--seed", type=int, default=4)
-    parser.add_argument("--tier", choices=("shared", "related"), default="shared")
     args = parser.parse_args()
     kb = read_kb(args.notes)
-    shared, related = shared_links(kb), related_links(kb)
-    print(f"{len(kb.notes)} notes, {len(kb.signals)} signals, {len(kb.forces)} forces")
-    multi = sum(1 for f in kb.forces if len(f.note_ids) > 1)
-    print(f"forces shared by two or more notes: {multi}")
-    print(f"coverage (linked to a signal of another note by a shared force): {coverage(kb, shared):.1%}")
-    print(f"coverage (by a shared or a related force): {coverage(kb, shared + related):.1%}")
-    print(f"links between notes: {len(shared)} shared, {len(related)} related")
-    pool = shared if args.tier == "shared" else related
-    sample = random.Random(args.seed).sample(pool, min(args.sample, len(pool)))
+    fine = [f for f in kb.forces if not f.broad]
+    broad = [f for f in kb.forces if f.broad]
+    print(f"{len(kb.notes)} notes, {len(kb.signals)} signals, {len(fine)} fine forces, {len(broad)} broad forces")
+    print(f"fine forces shared by two or more notes: {sum(1 for f in fine if len(f.note_ids) > 1)}")
+    print(f"coverage (a sibling in another note through a fine force): {coverage(kb, 'fine'):.1%}")
+    print(f"coverage (through a fine or a broad force): {coverage(kb):.1%}")
+    n = len(kb.signals) or 1
+    widest_fine = max(fine, key=lambda f: len(f.signal_ids), default=None)
+    widest_broad = max(broad, key=lambda f: len(f.signal_ids), default=None)
+    if widest_fine:
+        print(f"widest fine force: {widest_fine.label} ({len(widest_fine.signal_ids) / n:.1%} of signals)")
+    if widest_broad:
+        print(f"widest broad force: {widest_broad.label} ({len(widest_broad.signal_ids) / n:.1%} of signals)")
+    one_word = [f.label for f in fine if len(f.note_ids) > 1 and len(f.label.split()) == 1]
+    print(f"shared fine forces labelled by one word: {len(one_word)} {one_word[:12]}")
+    sample = sample_links(kb, args.sample, args.seed)
     verdicts = read_judgements(JUDGEMENTS)
     yes = judged = 0
-    by_force: dict[str, int] = defaultdict(int)
-    print(f"\nrandom sample of {len(sample)} {args.tier} links (seed {args.seed}):")
+    print(f"\nrandom sample of {len(sample)} signals, each with a random sibling of another note (seed {args.seed}):")
     for link in sample:
         verdict = verdicts.get(link.key)
         mark = "?" if verdict is None else ("yes" if verdict else "no")
         if verdict is not None:
             judged += 1
             yes += verdict
-        by_force[link.force] += 1
-        print(f"  {link.key}  {mark:3}  “{link.wording_a}”  ~  “{link.wording_b}”  [{link.force}]")
+        force = kb.forces_by_id[link.force_id]
+        a, b = kb.signals_by_id[link.a], kb.signals_by_id[link.b]
+        print(f"  {link.key}  {mark:3}  [{link.level}: {force.label}]")
+        print(f"      “{a.text}” ({_wording(kb, link.a, link.force_id)})")
+        print(f"      “{b.text}” ({_wording(kb, link.b, link.force_id)})")
     if judged:
-        print(f"\nprecision ({args.tier}): {yes}/{judged} = {yes / judged:.0%}")
-    for tier, links in (("shared", shared), ("related", related)):
-        known = [verdicts[link.key] for link in links if link.key in verdicts]
-        if known:
-            share = sum(known) / len(known)
-            print(f"precision over all {len(known)} judged {tier} links: {sum(known)}/{len(known)} = {share:.0%}")
+        print(f"\nprecision: {yes}/{judged} = {yes / judged:.0%}")
     missing = len(sample) - judged
     if missing:
         print(f"{missing} sampled links have no verdict in {JUDGEMENTS.relative_to(ROOT)}")

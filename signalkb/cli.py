@@ -79,7 +79,8 @@ def make_parser() -> argparse.ArgumentParser:
     p_serve.add_argument("--no-search", action="store_true", help="skip the search index (no search box)")
     p_serve.set_defaults(base_url=None, strict=False)
     p_forces = verbs.add_parser(
-        "forces", help="report driving forces: most shared, unshared phrases, near-duplicates to review"
+        "forces",
+        help="report driving forces: most shared, unshared phrases, near-duplicates, placements and merges to review",
     )
     _common(p_forces)
     p_forces.add_argument("--limit", type=int, default=40, metavar="N", help="lines per list (default 40; 0: all)")

@@ -144,7 +144,8 @@ def test_signals_json_keeps_format_fields_and_adds_the_taxonomy(project: Project
     )
     remote = next(f for f in data["forces"] if f["label"].lower().startswith("remote work"))
     assert len(remote["signals"]) == 2 and remote["declared"] is False
-    assert data["categories"] == ["social"]
+    # the user's categories first, in their order, then those of the shipped broad forces
+    assert data["categories"][0] == "social" and "technological" in data["categories"]
 
 
 def test_pages_show_forces_well(project: Project) -> None:
@@ -172,8 +173,8 @@ def test_pages_show_forces_well(project: Project) -> None:
     assert "Matched from “remote working”, part of “remote working and cheap flights”: same words" in signal
     assert "Most related signals" in signal
     index = project.page("forces/")
-    assert '<svg class="network"' in index and '<a href="remote-work/"><title>' in index
-    assert 'id="category-social"' in index and "Uncategorised" in index
+    assert '<svg class="network"' in index and '<a href="remote-work/"><title>' in index  # few broad: fine forces
+    assert 'id="category-social"' in index and 'id="no-broader-force"' in index
     note = project.page("notes/b/")
     assert 'href="../../keywords/travel/"' in note
     keyword = project.page("keywords/travel/")

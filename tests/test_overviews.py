@@ -71,14 +71,24 @@ def _exists(project: Project, page_url: str, href: str) -> bool:
 
 
 def _expected_years(data: dict[str, Any]) -> dict[int, Counter[str]]:
-    """Signals per year by category, from signals.json: once per category a signal's forces touch, "" for none."""
+    """Signals per year by category, from signals.json: once per category a signal's forces (or their broader
+    forces) touch, "" for none."""
     years = {n["id"]: int(n["date"][:4]) for n in data["notes"] if n["date"]}
-    category = {f["id"]: f.get("category") or "" for f in data["forces"]}
+    touched = _touched(data)
     out: dict[int, Counter[str]] = defaultdict(Counter)
     for s in data["signals"]:
         if s["note"] in years:
-            out[years[s["note"]]].update({category[f] for f in s["forces"]} or {""})
+            out[years[s["note"]]].update(set().union(*(touched[f] for f in s["forces"])) or {""})
     return out
+
+
+def _touched(data: dict[str, Any]) -> dict[str, set[str]]:
+    """Each force's categories: its own and its broader forces' ("" when none)."""
+    category = {f["id"]: f.get("category") or "" for f in data["forces"]}
+    return {
+        f["id"]: ({category[f["id"]]} | {category[b] for b in f.get("broader", [])}) - {""} or {""}
+        for f in data["forces"]
+    }
 
 
 def test_home_timeline_has_a_bar_per_year_with_the_right_counts(project: Project) -> None:
@@ -123,11 +133,11 @@ def test_home_timeline_matches_the_bundled_content(tmp_path: Path) -> None:
         assert got == expected.get(int(bar.get("data-year", "")), Counter())
     # every category page has a radar whose dots are exactly the category's signals, each linking to its page
     data = project.data()
-    category = {f["id"]: f.get("category") for f in data["forces"]}
+    touched = _touched(data)
     for name in data["categories"]:
         url = f"categories/{name}/"
         page = project.page(url)
-        members = {s["url"] for s in data["signals"] if any(category[f] == name for f in s["forces"])}
+        members = {s["url"] for s in data["signals"] if any(name in touched[f] for f in s["forces"])}
         if not members:
             assert '<svg class="radar"' not in page
             continue

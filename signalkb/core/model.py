@@ -100,7 +100,7 @@ class ForceLink:
     force_id: str
     phrase: str
     how: str
-    """`label`, `alias`, `same words`, `narrower` or `same phrase` (forces.py explains each)."""
+    """`label`, `alias`, `same words`, `narrower`, `same phrase` or `same meaning` (forces/matching.py)."""
     part: str = ""
     """The part of a compound phrase that names this force; empty when the whole phrase does."""
     via: str = ""
@@ -119,6 +119,8 @@ class Signal:
     cells: Mapping[str, Cell]
     forces: tuple[ForceLink, ...]
     extra: tuple[tuple[str, Cell], ...] = ()
+    general: tuple[str, ...] = ()
+    """Force phrases too generic to make a force ("Efficiency"): shown as written, linked to nothing."""
 
     @property
     def text(self) -> str:
@@ -174,6 +176,15 @@ class Force:
     """The distinct phrases of notes that were matched to it."""
     distinct: tuple[str, ...] = ()
     """Ids of forces declared distinct from it in forces.yaml."""
+    level: str = "fine"
+    """`fine` (a driving force of the notes) or `broad` (a force of the broad layer, over fine forces)."""
+    broader: tuple[str, ...] = ()
+    """A fine force's broad forces (ids), best placed first; a broad force's `children` are its fine forces."""
+
+    @property
+    def broad(self) -> bool:
+        """True for a force of the broad layer."""
+        return self.level == "broad"
 
 
 @dataclass(frozen=True)
@@ -200,6 +211,29 @@ class ForcePair:
 
 
 @dataclass(frozen=True)
+class Placed:
+    """A fine force placed under a broad force, and on what evidence."""
+
+    broad_id: str
+    score: float
+    how: str
+    """`declared`, `meaning and words` or `meaning`."""
+    example: str = ""
+    word: str = ""
+
+
+@dataclass(frozen=True)
+class Merged:
+    """A wording joined to a force by meaning."""
+
+    force_id: str
+    wording: str
+    """The wording that joined (its own force's label, had it stayed apart)."""
+    score: float
+    broad_id: str
+
+
+@dataclass(frozen=True)
 class KnowledgeBase:
     """Everything the site is made of, linked. Notes are newest first; signals follow their notes' order."""
 
@@ -220,3 +254,9 @@ class KnowledgeBase:
     """The taxonomy's categories, in its order."""
     ledger: Ledger = field(default_factory=Ledger)
     """The permalink ledger updated with this knowledge base: every published id, live, moved or removed."""
+    placements: Mapping[str, tuple[Placed, ...]] = field(default_factory=dict)
+    """Fine force id → how it was placed under each of its broad forces (for the review)."""
+    merges: tuple[Merged, ...] = ()
+    """Forces joined by meaning, least certain first (for the review)."""
+    related: Mapping[str, tuple[tuple[str, float, tuple[str, ...]], ...]] = field(default_factory=dict)
+    """Signal id → its most related signals of other notes, best first: (signal id, score, reasons why)."""

@@ -54,8 +54,8 @@ def signature(note: ParsedNote) -> tuple[object, ...]:
 
     Two readings of a note with the same signature link alike; what may differ (summary, sections, meta,
     source, issue, extra columns, line numbers) shows only on the note's own pages, in its search records,
-    and in the exports and feeds that `_exported` and `_fed` cover; the change and horizon cells
-    (`_shown`) show also on the pages of the signals' forces and the signal index.
+    and in the exports and feeds that `_exported` and `_fed` cover. The text of the change and horizon
+    cells is in the signature too: every signal's related signals are ranked by meaning of all its cells.
     """
     return (
         note.path,
@@ -68,6 +68,7 @@ def signature(note: ParsedNote) -> tuple[object, ...]:
         note.themes,
         tuple((ref.label, ref.target) for ref in note.closest),
         _cells(note, LINKED_COLUMNS),
+        tuple(tuple(row.cells[c].text for c in SHOWN_COLUMNS) for row in note.rows),  # related signals read them
     )
 
 

@@ -32,7 +32,9 @@ from signalkb.engine import cache, fastpath
 from signalkb.engine.fastpath import Last, Loaded, Session
 from signalkb.engine.inputs import PERMALINKS_FILE, Inputs, read_inputs
 from signalkb.engine.workers import RenderJob, StartMethod, fingerprint, read_all, render_all
+from signalkb.forces.broad import with_default_broad
 from signalkb.forces.matching import ForceResolver, Taxonomy, parse_taxonomy
+from signalkb.forces.meaning import ModelUnavailable, load_model
 from signalkb.linking.knowledge_base import build_knowledge_base
 from signalkb.notes import readers
 from signalkb.notes.sources import SourceFile
@@ -214,8 +216,14 @@ def _load(
             )
         )
         return None
+    taxonomy = with_default_broad(taxonomy)
+    try:
+        model = load_model()
+    except ModelUnavailable as exc:
+        report.diagnostics.append(error(str(exc), None, "forces are matched by meaning with this model only"))
+        return None
     with _timed(report, "link"):
-        kb, problems = build_knowledge_base(parsed, taxonomy, ForceResolver(taxonomy), ledger)
+        kb, problems = build_knowledge_base(parsed, taxonomy, ForceResolver(taxonomy, model=model), ledger)
         report.diagnostics.extend(problems)
     report.notes, report.signals, report.forces = len(kb.notes), len(kb.signals), len(kb.forces)
     return Loaded(kb, inputs, parsed, ledger, finish_problems, setup, problems)

@@ -1,15 +1,18 @@
-"""Force analytics, computed once per build (pure): co-occurring forces, signals per year, related signals, network."""
+"""Force analytics (pure): co-occurring forces, signals per year, related signals (made at link time), network."""
 
 from __future__ import annotations
 
 import heapq
 import math
 from collections import Counter, defaultdict
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from itertools import combinations
 
-from signalkb.core.model import Force, KnowledgeBase, Term
+import numpy as np
+
+from signalkb.core.model import Force, KnowledgeBase, Signal, Term
+from signalkb.forces.meaning import Embedder, unit_rows
 
 FORCE_CAP = 30
 """Forces with more signals than this link each signal only to its nearest neighbours in the force's list."""
@@ -18,7 +21,30 @@ NEIGHBOURS = 6
 TERM_CAP = 40
 """Keywords and themes named by more notes than this are too common to relate notes."""
 RELATED_NOTES = 3
-"""Notes (sharing keywords or themes) whose signals are candidates for a signal's related list."""
+"""Notes (sharing keywords or themes) whose signals are candidates for a signal's related list (without a model)."""
+RELATED_KEPT = 8
+"""Related signals kept for each signal (pages show fewer)."""
+RELATED_FLOOR = 0.42
+"""Least cosine of two signals' vectors for one to be listed as related to the other by meaning alone."""
+SHARED_FLOOR = 0.15
+"""Least cosine for two signals that share a fine or broad force (the shared force is most of the evidence)."""
+CANDIDATES = 32
+"""Nearest signals of other notes considered for each signal (with its nearest fellows in its fine forces)."""
+EXACT_UP_TO = 8192
+"""Up to this many signals, every pair is compared; beyond, clusters of signals (see `nearest`)."""
+PROBE = 5
+"""Clusters (of about √n signals each) whose signals a signal is compared with, its own included."""
+KMEANS_ROUNDS = 6
+"""Rounds of k-means that make the clusters."""
+BLOCK_CELLS = 1 << 24
+"""Cosines computed at once (rows × all signals, float32: 64 MB), so memory stays bounded at any size."""
+MEANING_COLUMNS = ("signal", "change", "horizon", "driving_force")
+"""The cells whose meaning together is a signal's meaning."""
+MEANING_WEIGHTS = (2.0, 1.0, 1.0, 1.0)
+"""How much each of MEANING_COLUMNS counts: the signal's own text twice (what it is about), the rest once."""
+
+Related = tuple[str, float, tuple[str, ...]]
+"""A related signal as `KnowledgeBase.related` holds it: its id, its score (cosine), the reasons why."""
 
 
 @dataclass(frozen=True)
@@ -85,15 +111,14 @@ def _note_similarity(kb: KnowledgeBase) -> dict[str, dict[str, tuple[float, tupl
     return out
 
 
-class RelatedSignals:
-    """For each signal, the signals of other notes most related to it, computed when first asked for.
+class _ByTerms:
+    """Related signals without a meaning model: shared forces, forces worded alike, then keywords and themes.
 
     Shared forces count most (rarer forces weigh more; in a force of more than FORCE_CAP signals only the
     NEIGHBOURS on each side count), then forces worded alike, then keywords and themes of the two notes.
-    The indexes are made once; each signal's list is computed on demand (in the worker that builds its page).
     """
 
-    def __init__(self, kb: KnowledgeBase, limit: int = 5) -> None:
+    def __init__(self, kb: KnowledgeBase, limit: int) -> None:
         self.kb = kb
         self.limit = limit
         self.windows = _windows(kb)
@@ -158,12 +183,6 @@ class RelatedSignals:
         ]
 
 
-def related_signals(kb: KnowledgeBase, limit: int = 5) -> dict[str, list[RelatedSignal]]:
-    """Every signal's most related signals (see RelatedSignals)."""
-    index = RelatedSignals(kb, limit)
-    return {s.id: index.of(s.id) for s in kb.signals}
-
-
 def _reasons(
     labels: Mapping[str, str],
     own: list[str],
@@ -173,11 +192,244 @@ def _reasons(
     similar: Mapping[str, list[tuple[str, float]]],
 ) -> tuple[str, ...]:
     """Why two signals are related: the forces they share (else forces worded alike), then keywords and themes."""
-    reasons = ["shares " + labels[f] for f in own if f in theirs]
+    reasons = ["same driving force: " + labels[f] for f in own if f in theirs]
     if not reasons:
         reasons = [f"{labels[f]} ≈ {labels[like]}" for f in own for like, _ in similar.get(f, ())[:2] if like in theirs]
     terms = mine.get(their_note)
     return (*reasons, *terms[1])[:4] if terms else tuple(reasons[:4])
+
+
+def signal_texts(signal: Signal) -> tuple[str, ...]:
+    """The texts whose meaning is a signal's: its signal, change, horizon and driving force cells."""
+    return tuple(signal.cells[column].text if column in signal.cells else "" for column in MEANING_COLUMNS)
+
+
+def signal_vectors(signals: Sequence[Signal], model: Embedder) -> np.ndarray:
+    """One unit row per signal: the weighted mean of its cells' vectors (MEANING_WEIGHTS; empty cells count nothing)."""
+    texts = [text for signal in signals for text in signal_texts(signal)]
+    if not texts:
+        return np.zeros((0, 1), dtype=np.float32)
+    rows = model.embed(texts)
+    weights = np.asarray(MEANING_WEIGHTS, dtype=np.float32)[None, :, None]
+    rows = (rows.reshape(len(signals), len(MEANING_COLUMNS), rows.shape[1]) * weights).sum(axis=1)
+    return unit_rows(rows)
+
+
+def nearest(vectors: np.ndarray, groups: np.ndarray, k: int, block: int = 0) -> tuple[np.ndarray, np.ndarray]:
+    """Each row's `k` nearest rows of other groups, best first: exact up to EXACT_UP_TO rows, else by clusters.
+
+    Beyond EXACT_UP_TO rows, all pairs cost too much (60,000² cosines): rows are put in clusters (k-means
+    on the unit sphere, a fixed start, so the same rows give the same clusters) and each cluster's rows
+    are compared with the rows of its PROBE nearest clusters only.
+    """
+    n = len(vectors)
+    if n <= EXACT_UP_TO:
+        return nearest_exact(vectors, vectors, groups, groups, k, block)
+    matrix = np.ascontiguousarray(vectors, dtype=np.float32)
+    count = max(2, round(math.sqrt(n)))
+    centroids = matrix[np.linspace(0, n - 1, count).astype(np.int64)].copy()
+    for _ in range(KMEANS_ROUNDS):
+        label = _assign(matrix, centroids)
+        order = np.argsort(label, kind="stable")
+        sizes = np.bincount(label, minlength=count)
+        filled = sizes > 0
+        starts = np.concatenate(([0], np.cumsum(sizes)[:-1]))[filled]
+        centroids[filled] = unit_rows(np.add.reduceat(matrix[order], starts, axis=0))
+    label = _assign(matrix, centroids)
+    near = np.argsort(-(centroids @ centroids.T), axis=1, kind="stable")[:, :PROBE]
+    k = max(0, min(k, n))
+    index = np.full((n, k), -1, dtype=np.int64)
+    score = np.full((n, k), -np.inf, dtype=np.float32)
+    members = [np.flatnonzero(label == c) for c in range(count)]
+    for c in range(count):
+        rows = members[c]
+        if len(rows) == 0:
+            continue
+        pool = np.sort(np.concatenate([members[o] for o in near[c]]))
+        found, sims = nearest_exact(matrix[rows], matrix[pool], groups[rows], groups[pool], k, block)
+        found = np.where(found >= 0, pool[np.maximum(found, 0)], -1)
+        index[rows, : found.shape[1]], score[rows, : found.shape[1]] = found, sims
+    return index, score
+
+
+def _assign(matrix: np.ndarray, centroids: np.ndarray) -> np.ndarray:
+    """Each row's nearest centroid, BLOCK_CELLS cosines at a time."""
+    out = np.empty(len(matrix), dtype=np.int64)
+    step = max(1, BLOCK_CELLS // max(1, len(centroids)))
+    for start in range(0, len(matrix), step):
+        out[start : start + step] = np.argmax(matrix[start : start + step] @ centroids.T, axis=1)
+    return out
+
+
+def nearest_exact(
+    queries: np.ndarray, vectors: np.ndarray, query_groups: np.ndarray, groups: np.ndarray, k: int, block: int = 0
+) -> tuple[np.ndarray, np.ndarray]:
+    """Each query row's `k` nearest rows of `vectors` in other groups by cosine: (indexes, cosines), best first.
+
+    Rows of one group (a note) are never each other's neighbours. Computed by matrix products over `block`
+    rows at a time (by default as many as BLOCK_CELLS allows), the best `k` of each row by `argpartition`.
+    A row with fewer than `k` rows of other groups gets -1 indexes (and -inf cosines) at the end.
+    """
+    n, q = len(vectors), len(queries)
+    block = block or max(16, min(1024, BLOCK_CELLS // max(1, n)))
+    k = max(0, min(k, n))
+    index = np.full((q, k), -1, dtype=np.int64)
+    score = np.full((q, k), -np.inf, dtype=np.float32)
+    if k == 0:
+        return index, score
+    members: dict[int, np.ndarray] = {}
+    order = np.argsort(groups, kind="stable")
+    bounds = np.flatnonzero(np.diff(groups[order])) + 1
+    for chunk in np.split(order, bounds):
+        members[int(groups[chunk[0]])] = chunk
+    matrix = np.ascontiguousarray(vectors, dtype=np.float32)
+    asked = np.ascontiguousarray(queries, dtype=np.float32)
+    for start in range(0, q, block):
+        stop = min(q, start + block)
+        sims = asked[start:stop] @ matrix.T
+        np.negative(sims, out=sims)  # smallest first: argpartition without a copy
+        for row in range(start, stop):
+            mine = members.get(int(query_groups[row]))
+            if mine is not None:
+                sims[row - start, mine] = np.inf
+        top = np.argpartition(sims, k - 1, axis=1)[:, :k] if k < n else np.tile(np.arange(n), (stop - start, 1))
+        picked = np.take_along_axis(sims, top, axis=1)
+        ranked = np.lexsort((top, picked), axis=1)  # closest first, ties by row: the same in any order
+        top = np.take_along_axis(top, ranked, axis=1)
+        picked = -np.take_along_axis(picked, ranked, axis=1)
+        top[~np.isfinite(picked)] = -1
+        index[start:stop], score[start:stop] = top, picked
+    return index, score
+
+
+def _within_forces(
+    vectors: np.ndarray, forces: Sequence[Sequence[int]], groups: np.ndarray, k: int
+) -> dict[int, dict[int, float]]:
+    """For each signal, the `k` nearest signals of other notes sharing one of its forces (fine or broad): cosines."""
+    out: dict[int, dict[int, float]] = defaultdict(dict)
+    for members in forces:
+        if len(members) < 2:
+            continue
+        rows = np.asarray(members, dtype=np.int64)
+        found, sims = nearest(vectors[rows], groups[rows], k)
+        for i, row in enumerate(rows.tolist()):
+            mine = out[row]
+            for j, cosine in zip(found[i].tolist(), sims[i].tolist(), strict=True):
+                if j >= 0:
+                    mine[int(rows[j])] = cosine
+    return out
+
+
+def related_by_meaning(kb: KnowledgeBase, model: Embedder, limit: int = RELATED_KEPT) -> dict[str, tuple[Related, ...]]:
+    """Every signal's most related signals of other notes, by meaning (see `related_index`)."""
+    signals = kb.signals
+    if not signals:
+        return {}
+    vectors = signal_vectors(signals, model)
+    note_number = {note_id: i for i, note_id in enumerate(dict.fromkeys(s.note_id for s in signals))}
+    groups = np.fromiter((note_number[s.note_id] for s in signals), dtype=np.int64, count=len(signals))
+    position = {s.id: i for i, s in enumerate(signals)}
+    fine: list[frozenset[str]] = []
+    broad: list[frozenset[str]] = []
+    for s in signals:
+        own = [link.force_id for link in s.forces if link.force_id in kb.forces_by_id]
+        fine.append(frozenset(own))
+        broad.append(frozenset(b for f in own for b in kb.forces_by_id[f].broader))
+    members = [[position[s] for s in f.signal_ids if s in position] for f in kb.forces]
+    siblings = _within_forces(vectors, members, groups, limit)
+    found, sims = nearest(vectors, groups, CANDIDATES)
+    words = _Words(kb)
+    out: dict[str, tuple[Related, ...]] = {}
+    for i, signal in enumerate(signals):
+        candidates = dict(siblings.get(i, {}))
+        for j, cosine in zip(found[i].tolist(), sims[i].tolist(), strict=True):
+            if j >= 0:
+                candidates[j] = cosine
+        ranked = []
+        for j, cosine in candidates.items():
+            cosine = round(cosine, 4)
+            tier = 0 if fine[i] & fine[j] else 1 if broad[i] & broad[j] else 2
+            if cosine >= (RELATED_FLOOR if tier == 2 else SHARED_FLOOR):
+                ranked.append((tier, -cosine, signals[j].id, j))
+        ranked.sort()
+        out[signal.id] = tuple(
+            (other, -minus, words.reasons(signal, signals[j], fine[i] & fine[j], broad[i] & broad[j], -minus))
+            for _tier, minus, other, j in ranked[:limit]
+        )
+    return out
+
+
+class _Words:
+    """Reasons in words, each string made once (the knowledge base pickles them once)."""
+
+    def __init__(self, kb: KnowledgeBase) -> None:
+        self.labels = {f.id: f.label for f in kb.forces}
+        self.kb = kb
+        self.terms = {t.id: t.label for t in kb.keywords}
+        self.common = {t.id for t in kb.keywords if len(t.note_ids) > TERM_CAP}
+        self._made: dict[str, str] = {}
+
+    def _once(self, text: str) -> str:
+        return self._made.setdefault(text, text)
+
+    def reasons(
+        self, mine: Signal, theirs: Signal, fine: frozenset[str], broad: frozenset[str], cosine: float
+    ) -> tuple[str, ...]:
+        """Why: the driving forces they share (else the broader forces), how close, the keywords of both notes."""
+        labels = self.labels
+        out = [self._once("same driving force: " + labels[f]) for f in sorted(fine, key=lambda f: labels[f])][:2]
+        if not out:
+            out = [self._once("same broader force: " + labels[b]) for b in sorted(broad, key=lambda b: labels[b])][:1]
+        out.append(self._once(f"close in meaning ({cosine:.2f})"))
+        a = self.kb.notes_by_id[mine.note_id].keyword_ids
+        b = set(self.kb.notes_by_id[theirs.note_id].keyword_ids)
+        shared = [k for k in a if k in b and k in self.terms]
+        out += [self._once("shared keyword: " + self.terms[k]) for k in shared][:2]
+        return tuple(out)
+
+
+def related_index(
+    kb: KnowledgeBase, model: Embedder | None, limit: int = RELATED_KEPT
+) -> dict[str, tuple[Related, ...]]:
+    """Every signal's most related signals of other notes, best first, as `KnowledgeBase.related` holds them.
+
+    With a model: by meaning. Each signal is a vector (its signal, change, horizon and driving force
+    together); its candidates are its CANDIDATES nearest signals of other notes and its nearest fellows in
+    each of its forces. Signals sharing a fine force come first, then those sharing a broad force (both
+    kept from SHARED_FLOOR), then the rest (kept from RELATED_FLOOR), each by closeness. Without a model:
+    by shared forces and the keywords and themes of the notes (`_ByTerms`).
+    """
+    if model is not None:
+        return related_by_meaning(kb, model, limit)
+    ranking = _ByTerms(kb, limit)
+    return {s.id: tuple((r.id, r.score, r.reasons) for r in ranking.of(s.id)) for s in kb.signals}
+
+
+class RelatedSignals:
+    """For each signal, the signals of other notes most related to it: `kb.related`, cut at `limit`.
+
+    A knowledge base made without `related` (by hand, in tests) gets them by terms, computed when asked for.
+    """
+
+    def __init__(self, kb: KnowledgeBase, limit: int = 5) -> None:
+        self.kb = kb
+        self.limit = limit
+        self._by_terms: _ByTerms | None = None
+
+    def of(self, sid: str) -> list[RelatedSignal]:
+        """The most related signals of other notes, best first."""
+        found = self.kb.related.get(sid)
+        if found is not None:
+            return [RelatedSignal(other, score, reasons) for other, score, reasons in found[: self.limit]]
+        if self._by_terms is None:
+            self._by_terms = _ByTerms(self.kb, self.limit)
+        return self._by_terms.of(sid)
+
+
+def related_signals(kb: KnowledgeBase, limit: int = 5) -> dict[str, list[RelatedSignal]]:
+    """Every signal's most related signals (see RelatedSignals)."""
+    index = RelatedSignals(kb, limit)
+    return {s.id: index.of(s.id) for s in kb.signals}
 
 
 @dataclass(frozen=True)

@@ -17,6 +17,7 @@ from itertools import combinations
 import simplemma
 
 from signalkb.forces.words import (
+    ABSTRACT,
     ADJECTIVE_SUFFIXES,
     ADJECTIVES,
     DERIVATIONS,
@@ -62,8 +63,11 @@ class Concept:
 
     @property
     def generic(self) -> bool:
-        """True when the concept is one word too broad to be a force on its own ("technology")."""
-        return len(self.key) == 1 and self.key[0] in GENERIC
+        """True when the concept is too broad to be a force on its own: one broad word ("technology",
+        "efficiency"), or only broad words, one of them an abstract quality ("cost-effectiveness")."""
+        if len(self.key) == 1:
+            return self.key[0] in GENERIC or self.key[0] in ABSTRACT
+        return all(w in GENERIC or w in ABSTRACT for w in self.key) and any(w in ABSTRACT for w in self.key)
 
     @property
     def key_text(self) -> str:

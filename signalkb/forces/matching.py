@@ -7,6 +7,12 @@
 3. `narrower`: a part keeps the head and every word of a broader concept of two or more words that
    another signal or the taxonomy uses ("Advancement in AI technology" → "Technological advancement").
 4. `same phrase`: anything else is a force of its own, shared by phrases with the same normal form.
+5. `same meaning` (with a model): a force placed under a broad force (broad.py) joins the force of that
+   broad force it means the same as ("Low birth rates" → "Declining fertility rates"): cosine at least
+   `MERGE_AT` to that force itself, never merely to another member, so forces do not chain.
+
+A part that is only generic ("research", "efficiency", "cost-effectiveness") makes no force: the
+phrase stays on its signal as written. Forces are placed under broad forces by broad.py.
 
 Compound phrases are split into parts first ("Technological advancements and demographic changes");
 each part that says something specific becomes a force. Grouping looks at all phrases of the knowledge
@@ -21,8 +27,12 @@ from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Protocol
 
+import numpy as np
+
 from signalkb.core.slugs import name_key
+from signalkb.forces.broad import Placement, Placer, declared_broader
 from signalkb.forces.concepts import Concept, Lemmatiser, Splitter, broader_keys, phrase_concepts, reduce_part
+from signalkb.forces.meaning import Embedder
 from signalkb.forces.taxonomy import MAX_YAML_NODES, ForceDef, Taxonomy, parse_taxonomy
 
 __all__ = [
@@ -31,6 +41,8 @@ __all__ = [
     "ForceResolver",
     "Match",
     "Matcher",
+    "Merge",
+    "Placement",
     "Taxonomy",
     "TaxonomyMatcher",
     "parse_taxonomy",
@@ -44,6 +56,8 @@ CONCEPT = "concept:"
 """Key prefix of forces found by grouping concepts."""
 PHRASE = "phrase:"
 """Key prefix of forces that are a phrase of their own."""
+MERGE_AT = 0.88
+"""Least cosine between a force and another force of the same broad force for the second to join the first."""
 
 
 @dataclass(frozen=True)
@@ -58,6 +72,22 @@ class Match:
     """The part of a compound phrase that matched; empty when the whole phrase did."""
     via: str = ""
     """The wording it matched through: the label, the alias, or the broader concept's words."""
+
+
+@dataclass(frozen=True)
+class Merge:
+    """A force joined to another by meaning (stage 5), for the review."""
+
+    member: str
+    """The key of the force that joined."""
+    leader: str
+    """The key of the force it joined."""
+    score: float
+    """Cosine between the two forces."""
+    broad_id: str
+    """The broad force both are placed under."""
+    wording: str = ""
+    """The joined force's wording, as written (what its label would have been)."""
 
 
 def split_phrases(cell_text: str) -> list[str]:
@@ -104,8 +134,9 @@ class _Group:
 class ForceResolver:
     """Resolves force phrases to forces through the stages above; remembers which aliases were used."""
 
-    def __init__(self, taxonomy: Taxonomy, extra: Sequence[Matcher] = ()) -> None:
+    def __init__(self, taxonomy: Taxonomy, extra: Sequence[Matcher] = (), model: Embedder | None = None) -> None:
         self.taxonomy = taxonomy
+        self.model = model
         self.lemma = Lemmatiser()
         self._exact = TaxonomyMatcher(taxonomy)
         self._matchers: list[Matcher] = [self._exact, *extra]
@@ -119,6 +150,14 @@ class ForceResolver:
         self.used_keys: set[str] = set()
         self.concepts: dict[str, Concept] = {}
         """The concept each auto force (`concept:` key) stands for, after `resolve_all`."""
+        self.placements: dict[str, list[Placement]] = {}
+        """Force key → the broad forces it is placed under, best first, after `resolve_all` (with a model)."""
+        self.merges: list[Merge] = []
+        """Forces joined by meaning, after `resolve_all`."""
+        self.general: set[str] = set()
+        """Phrases too generic to make a force ("research"), after `resolve_all`."""
+        self.declared_broader, self.problems = declared_broader(taxonomy)
+        self._placer = Placer(taxonomy.broad, model, self.lemma) if model is not None else None
 
     def resolve(self, phrase: str) -> Match:
         """The match of one whole phrase, without grouping across phrases (stages 1, 2 against the taxonomy, 4)."""
@@ -145,7 +184,8 @@ class ForceResolver:
             parts = phrase_concepts(phrase, self.lemma, self._split)
             specific = [c for c in parts if not c.generic]
             if not specific:
-                out[phrase] = [whole]
+                out[phrase] = []
+                self.general.add(phrase)
                 continue
             pending[phrase] = specific
         groups = self._groups(pending, uses)
@@ -157,6 +197,62 @@ class ForceResolver:
                 if all(m.key != match.key for m in matches):
                     matches.append(match)
             out[phrase] = matches
+        if self._placer is not None:
+            out = self._by_meaning(out, uses, self._placer)
+        return out
+
+    def _by_meaning(
+        self, matches: dict[str, list[Match]], uses: Mapping[str, int], placer: Placer
+    ) -> dict[str, list[Match]]:
+        """Place every force under broad forces; join forces of one broad force that mean the same (stage 5)."""
+        wordings = group_phrases(matches)
+        count: dict[str, int] = defaultdict(int)
+        for phrase, found in matches.items():
+            for match in found:
+                count[match.key] += uses[phrase]
+        keys, vectors = placer.vectors(wordings)
+        placements = placer.place_vectors(wordings, keys, vectors)
+        for force_id, broad_ids in self.declared_broader.items():
+            if force_id in placements or force_id in count:
+                placements[force_id] = [Placement(b, 1.0, "declared") for b in broad_ids]
+        row = {k: i for i, k in enumerate(keys)}
+        declared = {f.id for f in self.taxonomy.forces}
+        members: dict[str, list[str]] = defaultdict(list)
+        for key in keys:
+            for placement in placements[key]:
+                members[placement.broad_id].append(key)
+        joined: dict[str, Merge] = {}
+        leading: set[str] = set()
+        for broad_id in sorted(members):
+            group = sorted(members[broad_id], key=lambda k: (k not in declared, -count[k], k))
+            leaders: list[str] = []
+            for key in group:
+                if key in joined:
+                    continue
+                if key not in declared and key not in leading and leaders:
+                    sims = vectors[[row[x] for x in leaders]] @ vectors[row[key]]
+                    best = int(np.argmax(sims))
+                    if float(sims[best]) >= MERGE_AT:
+                        score = round(float(sims[best]), 4)
+                        joined[key] = Merge(key, leaders[best], score, broad_id, phrase_label(wordings[key]))
+                        leading.add(leaders[best])
+                        continue
+                leaders.append(key)
+        self.merges = sorted(joined.values(), key=lambda m: (m.score, m.member))
+        self.placements = {k: p for k, p in placements.items() if k not in joined}
+        if not joined:
+            return matches
+        out: dict[str, list[Match]] = {}
+        for phrase, found in matches.items():
+            rewritten: list[Match] = []
+            for match in found:
+                merge = joined.get(match.key)
+                if merge is not None:
+                    via = wordings[merge.leader][0] if wordings.get(merge.leader) else ""
+                    match = Match(merge.leader, "same meaning", match.part, via)
+                if all(m.key != match.key for m in rewritten):
+                    rewritten.append(match)
+            out[phrase] = rewritten
         return out
 
     def _part_match(

@@ -1,7 +1,12 @@
-"""The report of `python build.py forces`: forces by use, unshared phrases, near-duplicates to review, misspellings.
+"""The report of `python build.py forces`: forces by use, unshared phrases, near-duplicates to review, misspellings,
+and the review of what was done by meaning: where each fine force was placed, fine forces with no broad home,
+and wordings merged by meaning, least certain first.
 
 Suggestions are never applied: near-duplicates come with a `forces.yaml` snippet to paste (merge them
-as aliases, or declare them `distinct:`), and likely misspellings of declared labels with a "did you mean".
+as aliases, or declare them `distinct:`), likely misspellings of declared labels with a "did you mean",
+placements with a snippet to pin (`broader: [...]`) or unplace (`broader: []`) them, and merges with a
+snippet to confirm (an alias) or split (a force of its own) them. Automatic placements and merges are
+not what `--strict` fails on.
 """
 
 from __future__ import annotations
@@ -15,12 +20,14 @@ import yaml
 from rapidfuzz import fuzz, process
 
 from signalkb.core import yamlsafe
-from signalkb.core.model import Force, KnowledgeBase
+from signalkb.core.model import Force, KnowledgeBase, Merged
 from signalkb.core.slugs import name_key
 from signalkb.forces.similar import misspelt, near_duplicate_groups
 
 MISSPELLING_SCORE = 85.0
 """rapidfuzz `ratio` (0-100) from which an undeclared phrase is taken for a misspelt declared name."""
+PER_BROAD = 10
+"""Fine forces listed under each broad force (unless --limit 0)."""
 _PLAIN_YAML = re.compile(r"^[\w][\w .,’'()/–—-]*$", re.UNICODE)
 
 
@@ -163,7 +170,118 @@ def format_report(report: ForceReport, limit: int = 40) -> str:
         ],
         limit,
     )
+    out += _placements(kb, limit)
+    out += _homeless(kb, limit)
+    out += _merges(kb, limit)
     return "\n".join(out) + "\n"
+
+
+def _declare(force: Force) -> list[str]:
+    """The first line(s) of a forces.yaml entry for `force`, saying so when it is declared already."""
+    lines = [f"    #   (under the existing force “{force.label}”, id {force.id})"] if force.declared else []
+    return [*lines, f"    - label: {_yaml(force.label)}"]
+
+
+def _flow(text: str) -> str:
+    """`text` as a YAML scalar inside `[...]` or `{...}`: quoted when it holds a flow indicator."""
+    plain = _yaml(text)
+    if plain == text and any(ch in text for ch in ",[]{}#:"):
+        return json.dumps(text, ensure_ascii=False)
+    return plain
+
+
+def pin_snippet(force: Force, broad: Force) -> list[str]:
+    """forces.yaml lines that keep `force` under `broad` whatever its meaning says, or under no broad force."""
+    label = _flow(force.label)
+    known = f" (it is declared already, id {force.id}: add `broader:` to it)" if force.declared else ""
+    return [
+        f"    # to keep “{force.label}” here, or under no broad force, add one line to forces.yaml "
+        f"(under forces:){known}:",
+        f"    - {{label: {label}, broader: [{_flow(broad.label)}]}}",
+        f"    - {{label: {label}, broader: []}}",
+    ]
+
+
+def merge_snippet(kb: KnowledgeBase, merged: Merged) -> list[str]:
+    """forces.yaml lines that confirm a merge by meaning (the wording as an alias) or split it (a force of its own)."""
+    force = kb.forces_by_id[merged.force_id]
+    return [
+        "    # to confirm, add to content/forces.yaml (under forces:):",
+        *_declare(force),
+        "      aliases:",
+        f"        - {_yaml(_wording(merged))}",
+        "    # to keep it apart, declare it as a force of its own instead:",
+        f"    - label: {_yaml(_wording(merged))}",
+    ]
+
+
+def _wording(merged: Merged) -> str:
+    """The wording that was merged, as the notes write it (never an internal concept key)."""
+    return merged.wording.removeprefix("concept:")
+
+
+def _placements(kb: KnowledgeBase, limit: int) -> list[str]:
+    broad = sorted((f for f in kb.forces if f.broad), key=lambda f: (-len(f.signal_ids), f.label.casefold(), f.id))
+    placed = sum(1 for f in kb.forces if not f.broad and f.broader)
+    out = [
+        "",
+        f"Broad forces and the fine forces placed under them: {len(broad)} broad forces, {placed} fine forces placed",
+    ]
+    for force in broad:
+        kids = []
+        for kid_id in force.children:
+            kid = kb.forces_by_id.get(kid_id)
+            how = next((p for p in kb.placements.get(kid_id, ()) if p.broad_id == force.id), None)
+            if kid is not None:
+                kids.append((how.score if how else 1.0, kid, how))
+        kids.sort(key=lambda k: (-len(k[1].signal_ids), k[0], k[1].label.casefold()))
+        out.append(f"  {force.label}  ({len(force.signal_ids)} signals, {len(kids)} fine forces)")
+        lines = []
+        for score, kid, how in kids:
+            why = f"{score:.2f} {how.how}" if how else "declared"
+            if how and how.example:
+                why += f", closest to “{how.example}”"
+            if how and how.word:
+                why += f", shares “{how.word}”"
+            lines.append(f"    “{kid.label}”  {len(kid.signal_ids)} signals  ({why})")
+        out += _cut(lines, min(limit, PER_BROAD) if limit else 0, "    ")
+        doubtful = min(
+            (k for k in kids if k[2] is not None and k[2].how != "declared"), key=lambda k: k[0], default=None
+        )
+        if doubtful is not None:
+            out += pin_snippet(doubtful[1], force)
+    return out
+
+
+def _homeless(kb: KnowledgeBase, limit: int) -> list[str]:
+    fine = [f for f in kb.forces if not f.broad and f.signal_ids and not f.broader]
+    fine.sort(key=lambda f: (-len(f.signal_ids), -len(f.note_ids), f.label.casefold(), f.id))
+    out = ["", f"Fine forces with no broad home (most signals first): {len(fine)}"]
+    out += _cut([f"  {len(f.signal_ids):4} signals {len(f.note_ids):4} notes  {f.label}" for f in fine], limit)
+    broad = next((f for f in kb.forces if f.broad), None)
+    if fine and broad is not None:
+        out += [
+            "    # to place one under a broad force, add to content/forces.yaml (under forces:), e.g.:",
+            *_declare(fine[0]),
+            f"      broader: [{_yaml(broad.label)}]",
+        ]
+    return out
+
+
+def _merges(kb: KnowledgeBase, limit: int) -> list[str]:
+    out = ["", f"Wordings merged into a force by meaning (least certain first): {len(kb.merges)}"]
+    shown = kb.merges[: limit or None]
+    for merged in shown:
+        force = kb.forces_by_id.get(merged.force_id)
+        if force is None:
+            continue
+        broad = kb.forces_by_id.get(merged.broad_id)
+        under = f", both under “{broad.label}”" if broad is not None else ""
+        out.append(f"  “{_wording(merged)}” → “{force.label}”  (similarity {merged.score:.2f}{under})")
+        out += merge_snippet(kb, merged)
+    if limit and len(kb.merges) > limit:
+        out.append(f"  … and {len(kb.merges) - limit} more (use --limit 0 to list all)")
+    return out
 
 
 def _counts(force: Force) -> str:
@@ -178,7 +296,7 @@ def _force_line(force: Force) -> str:
     return f"  {len(force.signal_ids):4} signals {len(force.note_ids):4} notes  {force.label}{tag}"
 
 
-def _cut(lines: Sequence[str], limit: int) -> list[str]:
+def _cut(lines: Sequence[str], limit: int, indent: str = "  ") -> list[str]:
     if not limit or len(lines) <= limit:
         return list(lines)
-    return [*lines[:limit], f"  … and {len(lines) - limit} more (use --limit 0 to list all)"]
+    return [*lines[:limit], f"{indent}… and {len(lines) - limit} more (use --limit 0 to list all)"]

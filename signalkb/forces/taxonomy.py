@@ -28,6 +28,10 @@ class ForceDef:
     aliases: tuple[str, ...] = ()
     distinct: tuple[str, ...] = ()
     """Labels, ids or phrases declared to be other forces, though worded alike (no near-duplicate warning)."""
+    examples: tuple[str, ...] = ()
+    """A broad force's example phrasings: fine forces are placed under it by closeness to them."""
+    broader: tuple[str, ...] | None = None
+    """A fine force's broad forces as declared (labels or ids); None: placed by meaning."""
 
 
 @dataclass(frozen=True)
@@ -37,6 +41,10 @@ class Taxonomy:
     categories: tuple[str, ...] = ()
     forces: tuple[ForceDef, ...] = ()
     path: str = "forces.yaml"
+    broad: tuple[ForceDef, ...] = ()
+    """Broad driving forces declared under `broad:`; fine forces are placed under them."""
+    default_broad: bool = True
+    """False when `broad_forces: none` turns the shipped default broad forces off."""
 
 
 # --- forces.yaml --------------------------------------------------------------------------------
@@ -124,38 +132,75 @@ def _read_root(root: yaml.Node, path: str, loc: object, budget: _Budget, diagnos
         else:
             categories = [c for c, _ in cats]
     for key, node in top.items():
-        if key not in ("categories", "forces"):
-            diagnostics.append(warning(f"unknown key `{key}` is ignored", loc(node), "use `categories` and `forces`"))
-    forces_node = top.get("forces")
-    if forces_node is None:
-        return Taxonomy(tuple(categories), (), path)
-    if not isinstance(forces_node, yaml.SequenceNode):
-        diagnostics.append(error("`forces` must be a list of forces (`- label: ...`)", loc(forces_node)))
-        return Taxonomy(tuple(categories), (), path)
-    raw: list[dict[str, object]] = []
-    for item in forces_node.value:
-        budget.spend()
-        entry = _read_force(item, categories, loc, budget, diagnostics)
-        if entry is not None:
-            raw.append(entry)
-    return Taxonomy(tuple(categories), tuple(_link_forces(raw, loc, diagnostics)), path)
+        if key not in _ROOT_KEYS:
+            diagnostics.append(warning(f"unknown key `{key}` is ignored", loc(node), f"use {', '.join(_ROOT_KEYS)}"))
+    default_broad = True
+    if "broad_forces" in top:
+        choice = (_scalar(top["broad_forces"]) or "").casefold()
+        if choice not in ("default", "none"):
+            diagnostics.append(
+                error(
+                    "`broad_forces` must be `default` or `none`",
+                    loc(top["broad_forces"]),
+                    "`default` keeps the shipped broad forces (and adds those under `broad:`); `none` keeps only yours",
+                )
+            )
+        default_broad = choice != "none"
+    lists: dict[str, list[dict[str, object]]] = {"forces": [], "broad": []}
+    for name in lists:
+        found = top.get(name)
+        if found is None:
+            continue
+        node = found
+        if not isinstance(node, yaml.SequenceNode):
+            diagnostics.append(error(f"`{name}` must be a list of forces (`- label: ...`)", loc(node)))
+            continue
+        for item in node.value:
+            budget.spend()
+            entry = _read_force(item, categories, loc, budget, diagnostics, broad=name == "broad")
+            if entry is not None:
+                lists[name].append(entry)
+    fine = _link_forces(lists["forces"], loc, diagnostics)
+    broad = _link_forces(lists["broad"], loc, diagnostics)
+    fine_ids = {f.id for f in fine}
+    for force in broad:
+        if force.id in fine_ids:
+            diagnostics.append(
+                error(
+                    f"force id {force.id!r} is both a broad force and a force",
+                    loc(force.line),
+                    "give the broad force another label or `id:`",
+                )
+            )
+    broad = [f for f in broad if f.id not in fine_ids]
+    return Taxonomy(tuple(categories), tuple(fine), path, tuple(broad), default_broad)
 
 
-_FORCE_KEYS = ("label", "id", "category", "parent", "description", "aliases", "distinct")
+_ROOT_KEYS = ("categories", "forces", "broad", "broad_forces")
+_FORCE_KEYS = ("label", "id", "category", "parent", "description", "aliases", "distinct", "broader")
+_BROAD_KEYS = ("label", "id", "category", "description", "examples")
 
 
 def _read_force(
-    item: yaml.Node, categories: list[str], loc: object, budget: _Budget, diagnostics: list[Diagnostic]
+    item: yaml.Node,
+    categories: list[str],
+    loc: object,
+    budget: _Budget,
+    diagnostics: list[Diagnostic],
+    *,
+    broad: bool = False,
 ) -> dict[str, object] | None:
     assert callable(loc)
     if not isinstance(item, yaml.MappingNode):
         diagnostics.append(error("a force must be a mapping with at least `label:`", loc(item)))
         return None
     fields = dict(_mapping(item, budget))
+    known = _BROAD_KEYS if broad else _FORCE_KEYS
     for key, node in fields.items():
-        if key not in _FORCE_KEYS:
+        if key not in known:
+            what = "broad force" if broad else "force"
             diagnostics.append(
-                warning(f"unknown force key `{key}` is ignored", loc(node), f"known keys: {', '.join(_FORCE_KEYS)}")
+                warning(f"unknown {what} key `{key}` is ignored", loc(node), f"known keys: {', '.join(known)}")
             )
     entry: dict[str, object] = {"line": item.start_mark.line + 1}
     for key in ("label", "id", "category", "parent", "description"):
@@ -170,7 +215,7 @@ def _read_force(
         diagnostics.append(error("force has no `label`", loc(item), "add `label: <the force's name>`"))
         return None
     category = entry.get("category")
-    if category is not None and categories and category not in categories:
+    if category is not None and categories and category not in categories and not broad:
         diagnostics.append(
             error(
                 f"unknown category {category!r}",
@@ -194,6 +239,14 @@ def _read_force(
         else:
             distinct = found
     entry["distinct"] = distinct
+    for key, what in (("examples", "example phrasings"), ("broader", "broad forces (labels or ids)")):
+        if key in fields and key in known:
+            found = _strings(fields[key], budget)
+            if found is None:
+                diagnostics.append(error(f"`{key}` must be a list of {what}", loc(fields[key])))
+            else:
+                entry[key] = found
+                entry[key + "_line"] = fields[key].start_mark.line + 1
     return entry
 
 
@@ -285,6 +338,8 @@ def _link_forces(raw: list[dict[str, object]], loc: object, diagnostics: list[Di
             description=str(entry["description"]) if "description" in entry else None,
             aliases=tuple(a for a, _ in entry["aliases"]),  # type: ignore[attr-defined]
             distinct=tuple(d for d, _ in entry["distinct"]),  # type: ignore[attr-defined]
+            examples=tuple(e for e, _ in entry.get("examples", ())),  # type: ignore[attr-defined]
+            broader=tuple(b for b, _ in entry["broader"]) if "broader" in entry else None,  # type: ignore[attr-defined]
         )
         for force_id, entry in by_id.items()
     ]

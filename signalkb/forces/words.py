@@ -58,7 +58,7 @@ SHELL_NOUNS = _words(
     effort efforts push pursuit quest search appetite preference preferences search rise growth
     increase decline decrease reduction acceleration prospect prospects promise possibility
     possibilities opportunity opportunities importance attention appreciation acceptance gain gains
-    fear fears adoption uptake popularity
+    fear fears adoption uptake popularity lack lacks absence
     """
 )
 """Nouns that, with the preposition after them, only wrap the subject at the start of a part ("desire for")."""
@@ -90,6 +90,35 @@ GENERIC = _words(
     """
 )
 """Words too broad to be a driving force on their own ("technology", "change", "growth")."""
+
+ABSTRACT = _words(
+    """
+    efficiency efficient productivity productive accessibility accessible affordability affordable
+    convenience convenient competition competitiveness competitive research understanding unique
+    uniqueness justice fairness fair experience control safety security health success recognition
+    creativity creative curiosity sustainability sustainable transparency accountability collaboration
+    communication engagement adaptation adaptability evolution optimization profit profitability
+    regulation quality relevance performance effectiveness effective usability simplicity flexibility
+    reliability resilience stability familiarity practicality personalization customization choice
+    freedom independence autonomy agency identity status influence power trust ethics responsibility
+    knowledge information data science education learning skill skills entertainment fun humor
+    comfort pleasure enjoyment satisfaction wellbeing well-being happiness connection connectivity
+    community culture tradition nature environment economy politics finance money wealth income
+    revenue sales savings saving investment funding strategy planning management leadership
+    governance law legislation rule rules standard standards model models tool tools platform
+    platforms content media design scale size speed growth expansion integration
+    inclusion diversity equality equity opportunity mission purpose meaning value values belief
+    beliefs emotion emotions behavior behaviour perception attitude attitudes habit habits lifestyle
+    preference preferences taste trend fashion novelty variety adoption availability abundance
+    scarcity supply distribution financial economic social personal human digital professional public
+    private political cultural global local individual collective commercial practical legal
+    understand consumer user customer client employee company firm organization organisation
+    government state country nation team group person ethic ethical requirement exploration monitoring
+    practice resistance oversight proof free function testing test feedback problem-solving solve solving
+    awareness management
+    """
+)
+"""Abstract nouns and qualities that name no force alone: "Efficiency" in one note is not in another's sense."""
 
 FIXED_PHRASES = (
     "research and development",

@@ -4,16 +4,27 @@ from __future__ import annotations
 
 import datetime
 import re
-from collections import Counter, defaultdict
+from collections import defaultdict
 from collections.abc import Sequence
 from dataclasses import replace
 from pathlib import PurePosixPath
 
 from signalkb.core.diagnostics import Diagnostic, SourceLocation, warning
 from signalkb.core.ledger import Ledger
-from signalkb.core.model import Force, ForceLink, ForcePair, KnowledgeBase, Note, ParsedNote, RawRow, Signal
+from signalkb.core.model import (
+    Force,
+    ForceLink,
+    ForcePair,
+    KnowledgeBase,
+    Merged,
+    Note,
+    ParsedNote,
+    Placed,
+    RawRow,
+    Signal,
+)
 from signalkb.core.slugs import is_windows_reserved, name_key, short_hash, slugify
-from signalkb.forces.concepts import core_wording
+from signalkb.forces.analytics import related_index
 from signalkb.forces.matching import ForceResolver, Taxonomy, phrase_label, split_phrases
 from signalkb.linking.force_ids import ForceCandidate
 from signalkb.linking.force_links import KeyedForce, near_duplicate_warnings, similar_forces
@@ -23,6 +34,8 @@ from signalkb.linking.terms import build_terms, term_ids
 _FILE_ID = re.compile(r"^[a-z0-9][a-z0-9_-]{0,79}$")
 SIGNAL_SLUG_LENGTH = 60
 """Longest text part of a signal id (before the note tag)."""
+BROAD = "broad/"
+"""Id prefix of broad forces: their pages are under forces/broad/, apart from the forces of the notes."""
 
 
 def note_sort_key(note: ParsedNote | Note) -> tuple[int, str, str]:
@@ -158,12 +171,15 @@ def build_knowledge_base(
     wordings: dict[str, list[tuple[str, str]]] = defaultdict(list)
     for _note, note_id, row_number, row, signal_id, cell_phrases in rows:
         links: list[ForceLink] = []
+        general = tuple(dict.fromkeys(p for p in cell_phrases if not matches[p]))
         for phrase in cell_phrases:
             for match in matches[phrase]:
                 wordings[match.key].append((match.part or phrase, match.how))
                 if all(link.force_id != match.key for link in links):
                     links.append(ForceLink(match.key, phrase, match.how, match.part, match.via))
-        signals[signal_id] = Signal(signal_id, note_id, row_number, row.loc, row.cells, tuple(links), row.extra)
+        signals[signal_id] = Signal(
+            signal_id, note_id, row_number, row.loc, row.cells, tuple(links), row.extra, general
+        )
     for force_def, alias in resolver.unused_aliases():
         diagnostics.append(
             warning(
@@ -173,10 +189,12 @@ def build_knowledge_base(
             )
         )
 
+    diagnostics.extend(resolver.problems)
     notes.sort(key=note_sort_key)
     keyed, problems = _forces(notes, signals, wordings, taxonomy, book)
     diagnostics.extend(problems)
     final_ids = {f.key: f.force.id for f in keyed}
+    keyed, placements = _with_broad(keyed, resolver, taxonomy, signals, notes)
     linked_signals = {sid: _with_force_ids(signal, final_ids) for sid, signal in signals.items()}
     ordered_signals = tuple(linked_signals[sid] for note in notes for sid in note.signal_ids)
     keywords, keyword_ids = build_terms(notes, lambda n: n.parsed.keywords)
@@ -185,7 +203,7 @@ def build_knowledge_base(
         replace(n, keyword_ids=term_ids(n.parsed.keywords, keyword_ids), theme_ids=term_ids(n.parsed.themes, theme_ids))
         for n in notes
     ]
-    pairs, problems = similar_forces(keyed, taxonomy, resolver)
+    pairs, problems = similar_forces([k for k in keyed if not k.force.broad], taxonomy, resolver)
     diagnostics.extend(problems)
     force_list = _with_distinct([f.force for f in keyed], pairs)
     kb = KnowledgeBase(
@@ -200,14 +218,21 @@ def build_knowledge_base(
         similar_forces=tuple(pairs),
         categories=taxonomy.categories,
         ledger=book.ledger(),
+        placements=placements,
+        merges=tuple(
+            Merged(final_ids[m.leader], m.wording, m.score, BROAD + m.broad_id)
+            for m in resolver.merges
+            if m.leader in final_ids
+        ),
     )
     diagnostics.extend(near_duplicate_warnings(kb))
+    kb = replace(kb, related=related_index(kb, resolver.model))
     return kb, diagnostics
 
 
 def _with_force_ids(signal: Signal, final_ids: dict[str, str]) -> Signal:
     links = tuple(ForceLink(final_ids[x.force_id], x.phrase, x.how, x.part, x.via) for x in signal.forces)
-    return Signal(signal.id, signal.note_id, signal.row, signal.loc, signal.cells, links, signal.extra)
+    return replace(signal, forces=links)
 
 
 def _with_distinct(forces: Sequence[Force], pairs: Sequence[ForcePair]) -> tuple[Force, ...]:
@@ -220,12 +245,58 @@ def _with_distinct(forces: Sequence[Force], pairs: Sequence[ForcePair]) -> tuple
 
 
 def _label(texts: Sequence[tuple[str, str]]) -> str:
-    """An undeclared force's label: the most used core wording of its own (not narrower) wordings."""
-    own = [text for text, how in texts if how != "narrower"] or [text for text, _ in texts]
-    counts: dict[str, int] = defaultdict(int)
-    for text, n in Counter(own).items():
-        counts[core_wording(text)] += n
-    return phrase_label(text for text, n in counts.items() for _ in range(n))
+    """An undeclared force's label: the wording its own signals use most, as written (ties: the shortest).
+
+    Wordings that joined it as narrower or by meaning count only when it has no wording of its own.
+    """
+    own = [text for text, how in texts if how not in ("narrower", "same meaning")] or [text for text, _ in texts]
+    return phrase_label(own) if own else ""
+
+
+def _with_broad(
+    keyed: list[KeyedForce],
+    resolver: ForceResolver,
+    taxonomy: Taxonomy,
+    signals: dict[str, Signal],
+    notes: Sequence[Note],
+) -> tuple[list[KeyedForce], dict[str, tuple[Placed, ...]]]:
+    """Fine forces with their broad forces (`broader`), and the broad forces that hold any signal, appended."""
+    children: dict[str, list[str]] = defaultdict(list)
+    placements: dict[str, tuple[Placed, ...]] = {}
+    out: list[KeyedForce] = []
+    for item in keyed:
+        placed = resolver.placements.get(item.key, [])
+        if placed:
+            placements[item.force.id] = tuple(
+                Placed(BROAD + p.broad_id, p.score, p.how, p.example, p.word) for p in placed
+            )
+            for p in placed:
+                children[p.broad_id].append(item.force.id)
+            item = KeyedForce(item.key, replace(item.force, broader=tuple(BROAD + p.broad_id for p in placed)))
+        out.append(item)
+    fine = {k.force.id: k.force for k in out}
+    order = {sid: i for i, sid in enumerate(s for n in notes for s in n.signal_ids)}
+    broad: list[KeyedForce] = []
+    for force_def in taxonomy.broad:
+        kids = children.get(force_def.id, [])
+        if not kids:
+            continue
+        sids = sorted({s for k in kids for s in fine[k].signal_ids}, key=order.__getitem__)
+        note_ids = tuple(dict.fromkeys(signals[s].note_id for s in sids))
+        force = Force(
+            BROAD + force_def.id,
+            force_def.label,
+            tuple(sids),
+            note_ids,
+            force_def.category,
+            force_def.description,
+            children=tuple(kids),
+            declared=True,
+            phrases=force_def.examples,
+            level="broad",
+        )
+        broad.append(KeyedForce(BROAD + force_def.id, force))
+    return out + broad, placements
 
 
 def _forces(

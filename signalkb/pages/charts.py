@@ -15,7 +15,7 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from html import escape
 
-from signalkb.core.model import KnowledgeBase
+from signalkb.core.model import Force, KnowledgeBase
 
 YEARS_SHOWN = 40
 """The timeline shows at most the last this many years (like svg.timeline)."""
@@ -54,9 +54,17 @@ class Series:
     href: str
 
 
+def _categories(force: Force, forces: Mapping[str, Force]) -> set[str]:
+    """The categories a force touches: its own and its broader forces' (`{""}` when none has one)."""
+    found = {force.category or ""} | {forces[b].category or "" for b in force.broader if b in forces}
+    return found - {""} or {""}
+
+
 def category_years(kb: KnowledgeBase) -> tuple[dict[int, Counter[str]], Counter[int], int]:
-    """Per year of their note: signals by category (once per category their forces touch, `""` for none),
-    signals in all, and how many signals have no date. One pass over the signals' forces."""
+    """Per year of their note: signals by category (once per category their forces touch, `""` for none), signals
+    in all, and how many signals have no date. One pass over the signals' forces.
+
+    A force touches its own category and those of its broader forces."""
     by_year: dict[int, Counter[str]] = {}
     totals: Counter[int] = Counter()
     undated = 0
@@ -70,7 +78,9 @@ def category_years(kb: KnowledgeBase) -> tuple[dict[int, Counter[str]], Counter[
         counts = by_year.setdefault(year, Counter())
         totals[year] += len(note.signal_ids)
         for sid in note.signal_ids:
-            touched = {(forces[link.force_id].category or "") for link in signals[sid].forces}
+            touched: set[str] = set()
+            for link in signals[sid].forces:
+                touched.update(_categories(forces[link.force_id], forces))
             counts.update(touched or ("",))
     return by_year, totals, undated
 

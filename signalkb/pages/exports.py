@@ -27,7 +27,10 @@ CSV_COLUMNS = (
     "source",
     "row",
 )
-"""The columns of signals.csv; the notes' extra table columns follow, in order of first appearance."""
+"""The columns of signals.csv; the notes' extra table columns follow, in order of first appearance, then
+BROADER_COLUMN."""
+BROADER_COLUMN = "Broader forces"
+"""The last column of signals.csv: the labels of the broader forces of a signal's forces, joined by `; `."""
 _FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
 
 
@@ -63,6 +66,7 @@ def signals_json(kb: KnowledgeBase) -> bytes:
                 "driving_force": s.cells["driving_force"].text,
                 "forces": [link.force_id for link in s.forces],
                 "extra": {name: cell.text for name, cell in s.extra},
+                "general": list(s.general),
                 "force_matches": [
                     {"force": link.force_id, "phrase": link.phrase, "part": link.part, "how": link.how, "via": link.via}
                     for link in s.forces
@@ -85,6 +89,8 @@ def signals_json(kb: KnowledgeBase) -> bytes:
                 "description": f.description,
                 "phrases": list(f.phrases),
                 "distinct": list(f.distinct),
+                "level": f.level,
+                "broader": list(f.broader),
             }
             for f in kb.forces
         ],
@@ -110,7 +116,7 @@ def signals_csv(kb: KnowledgeBase, base_url: str | None) -> bytes:
     extra = list(dict.fromkeys(name for s in kb.signals for name, _ in s.extra))
     out = io.StringIO()
     writer = csv.writer(out, lineterminator="\n")
-    writer.writerow([*CSV_COLUMNS, *extra])
+    writer.writerow([*CSV_COLUMNS, *extra, BROADER_COLUMN])
     forces = kb.forces_by_id
     for s in kb.signals:
         note = kb.notes_by_id[s.note_id]
@@ -128,9 +134,16 @@ def signals_csv(kb: KnowledgeBase, base_url: str | None) -> bytes:
             note.parsed.source or "",
             str(s.row),
             *(cells[name].text if name in cells else "" for name in extra),
+            "; ".join(forces[b].label for b in _broader(kb, s) if b in forces),
         ]
         writer.writerow([csv_cell(value) for value in row])
     return ("\ufeff" + out.getvalue()).encode("utf-8")
+
+
+def _broader(kb: KnowledgeBase, signal: Signal) -> list[str]:
+    """The broad forces of a signal's forces (ids), in the order of its forces, each once."""
+    forces = kb.forces_by_id
+    return list(dict.fromkeys(b for link in signal.forces for b in forces[link.force_id].broader))
 
 
 def signal_record(kb: KnowledgeBase, signal: Signal, base_url: str | None) -> bytes:
@@ -147,10 +160,23 @@ def signal_record(kb: KnowledgeBase, signal: Signal, base_url: str | None) -> by
         "horizon": signal.cells["horizon"].text,
         "driving_force": signal.cells["driving_force"].text,
         "forces": [
-            {"id": link.force_id, "label": forces[link.force_id].label, "url": urls.force(link.force_id)}
+            {
+                "id": link.force_id,
+                "label": forces[link.force_id].label,
+                "url": urls.force(link.force_id),
+                "broader": [
+                    {"id": b, "label": forces[b].label, "url": urls.force(b)}
+                    for b in forces[link.force_id].broader
+                    if b in forces
+                ],
+            }
             for link in signal.forces
         ],
+        "broader": [
+            {"id": b, "label": forces[b].label, "url": urls.force(b)} for b in _broader(kb, signal) if b in forces
+        ],
         "extra": {name: cell.text for name, cell in signal.extra},
+        "general": list(signal.general),
         "row": signal.row,
         "note": {
             "id": note.id,

@@ -28,6 +28,7 @@ from signalkb.pages.views import (
     View,
     base_view,
     item,
+    level_name,
     linked,
     note_date,
     safe,
@@ -60,6 +61,8 @@ class Planner:
         """Signal list items for signal pages, made once: every signal page has the same root."""
         self._lists: dict[tuple[str, ...], SharedList] = {}
         """Lists of those items shown on several signal pages (by the signal ids listed)."""
+        self._broad_sets: dict[str, frozenset[str]] = {}
+        """The signals under each broad force, as sets (made when first needed)."""
 
     def item(self, sid: str, root: str) -> Shared:
         """A signal's list item linked from a signal page (cached; all signal pages share one root)."""
@@ -96,7 +99,9 @@ class Planner:
     def forces_showing(self, signals: Sequence[str]) -> list[Callable[[], PageSpec | RawFile]]:
         """The pages of the forces of `signals`: beside their notes' own pages and the signal index, the only
         pages that show the signals' change cells."""
-        forces = dict.fromkeys(link.force_id for sid in signals for link in self.kb.signals_by_id[sid].forces)
+        by_id = self.kb.forces_by_id
+        fine = dict.fromkeys(link.force_id for sid in signals for link in self.kb.signals_by_id[sid].forces)
+        forces = fine | dict.fromkeys(b for fid in fine for b in by_id[fid].broader if b in by_id)
         return [partial(self.force_pages.force_page, self.kb.forces_by_id[fid]) for fid in forces]
 
     def owned(self, note: Note) -> list[Callable[[], PageSpec | RawFile]]:
@@ -132,16 +137,22 @@ class Planner:
         kb, url = self.kb, urls.HOME
         view = self.base(url, self.config.title, self.config.description, "home")
         root = view["root"]
-        shared = [f for f in kb.forces if len(f.note_ids) > 1][: self.config.home_forces]
+        fine = [f for f in kb.forces if not f.broad]
+        broad = sorted((f for f in kb.forces if f.broad and f.signal_ids), key=lambda f: -len(f.signal_ids))
+        shared = [f for f in fine if len(f.note_ids) > 1]
+        limit = self.config.home_forces
+        broad_shown = broad[: max(limit - 4, (limit + 1) // 2)] if shared else broad[:limit]
         view.update(
             counts={
                 "notes": len(kb.notes),
                 "signals": len(kb.signals),
-                "forces": len(kb.forces),
-                "shared_forces": sum(1 for f in kb.forces if len(f.note_ids) > 1),
+                "forces": len(fine),
+                "shared_forces": len(shared),
+                "broad": len(broad),
             },
+            top_broad=[linked(self.refs.forces[f.id], root) for f in broad_shown],
+            top_forces=[linked(self.refs.forces[f.id], root) for f in shared[: max(0, limit - len(broad_shown))]],
             newest=[linked(self.refs.notes[n.id], root) for n in kb.notes[: self.config.home_notes]],
-            top_forces=[linked(self.refs.forces[f.id], root) for f in shared],
             timeline=home_timeline(kb, self.refs, root),
             recent=recent_signals(kb, self.refs, root),
             notes_href=root + urls.NOTES,
@@ -215,10 +226,12 @@ class Planner:
         return PageSpec(url, "note.html", view)
 
     def _force_blocks(self, signal: Signal, root: str) -> list[View]:
+        """Each fine force of the signal: how it was matched, its broader forces, and the others that share it."""
         limit = self.config.shared_limit
         blocks = []
+        by_id = self.kb.forces_by_id
         for link in signal.forces:
-            force = self.kb.forces_by_id[link.force_id]
+            force = by_id[link.force_id]
             others = tuple(sid for sid in force.signal_ids[: limit + 1] if sid != signal.id)[:limit]
             blocks.append(
                 linked(self.refs.forces[force.id], root)
@@ -227,11 +240,76 @@ class Planner:
                     "part": link.part,
                     "how": HOW_LABELS.get(link.how, link.how),
                     "via": link.via if link.via and link.via != force.label else "",
-                    "category_href": root + self.refs.categories[force.category]["url"]
-                    if force.category in self.refs.categories
-                    else "",
+                    "category_href": self._category_href(force.category, root),
+                    "broader": [linked(self.refs.forces[b], root) for b in force.broader if b in by_id],
+                    "why": f"same {level_name(force.level)}: {force.label}",
                     "others": self.items(others, root),
                     "more": len(force.signal_ids) - 1 - len(others),
+                }
+            )
+        return blocks
+
+    def _category_href(self, category: str | None, root: str) -> str:
+        return root + self.refs.categories[category]["url"] if category in self.refs.categories else ""
+
+    def _broad_set(self, broad_id: str) -> frozenset[str]:
+        """The signals under a broad force, as a set (made once per broad force)."""
+        found = self._broad_sets.get(broad_id)
+        if found is None:
+            found = self._broad_sets[broad_id] = frozenset(self.kb.forces_by_id[broad_id].signal_ids)
+        return found
+
+    def _broader_blocks(self, signal: Signal, root: str) -> list[View]:
+        """Each broad force over the signal's fine forces, with signals under it that share no fine force with this one
+        (broad forces with none are left out).
+
+        A signal listed under one broad force is not listed again under the next; each says through which of its
+        own forces it sits under the broad force.
+        """
+        kb, limit = self.kb, self.config.shared_limit
+        by_id = kb.forces_by_id
+        fine = [by_id[link.force_id] for link in signal.forces]
+        broad_ids = [b for b in dict.fromkeys(b for f in fine for b in f.broader) if b in by_id]
+        if not broad_ids:
+            return []
+        excluded = {signal.id}
+        for force in fine:
+            excluded.update(force.signal_ids)
+        shown: set[str] = set()
+        blocks: list[View] = []
+        for bid in broad_ids:
+            broad = by_id[bid]
+            own = [f for f in fine if bid in f.broader]
+            candidates = len(broad.signal_ids) - sum(1 for sid in excluded if sid in self._broad_set(bid))
+            others: list[View] = []
+            listed = 0
+            for sid in broad.signal_ids:
+                if len(others) >= limit:
+                    break
+                if sid in excluded:
+                    continue
+                listed += 1
+                if sid in shown:
+                    continue
+                shown.add(sid)
+                via = next(
+                    (by_id[lk.force_id] for lk in kb.signals_by_id[sid].forces if bid in by_id[lk.force_id].broader),
+                    None,
+                )
+                why = f"same {level_name(broad.level)}: {broad.label}"
+                if via is not None:
+                    why += f" (via its force: {via.label})"
+                others.append(self.item(sid, root) | {"why": why})
+            if not others:
+                continue
+            blocks.append(
+                linked(self.refs.forces[bid], root)
+                | {
+                    "description": broad.description or "",
+                    "category_href": self._category_href(broad.category, root),
+                    "through": [linked(self.refs.forces[f.id], root) for f in own],
+                    "others": others,
+                    "more": max(0, candidates - listed),
                 }
             )
         return blocks
@@ -281,6 +359,8 @@ class Planner:
                 "themes": [linked(self.refs.themes[t], root) for t in note.theme_ids],
             },
             forces=self._force_blocks(signal, root),
+            broader=self._broader_blocks(signal, root),
+            general=list(signal.general),
             related_forces=self._related_forces(signal, root),
             most_related=[self.item(r.id, root) | {"reasons": list(r.reasons)} for r in self.related.of(signal.id)],
             previous=self.item(ids[position - 1], root) if position > 0 else None,

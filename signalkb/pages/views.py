@@ -28,6 +28,7 @@ HOW_LABELS: Mapping[str, str] = {
     "same words": "same words",
     "narrower": "a narrower wording",
     "same phrase": "same phrase",
+    "same meaning": "same meaning, in other words",
 }
 """How a match is described on signal pages."""
 
@@ -90,6 +91,7 @@ class Refs:
                 "signals": len(f.signal_ids),
                 "notes": len(f.note_ids),
                 "category": f.category or "",
+                "level": f.level,
             }
             for f in kb.forces
         }
@@ -193,6 +195,11 @@ def _encode_default(obj: object) -> str:
 
 ENCODER = json.JSONEncoder(ensure_ascii=False, check_circular=False, separators=(",", ":"), default=_encode_default)
 """Encodes views canonically for fingerprints (JSON, in C; shared parts by their digest)."""
+
+
+def level_name(level: str) -> str:
+    """How a force's level is named on pages: `driving force` (fine) or `broader force` (broad)."""
+    return "broader force" if level == "broad" else "driving force"
 
 
 def item(ref: View, root: str) -> View:

@@ -53,6 +53,7 @@ clean:
 
 bench: $(STAMP)  ## speed and memory side by side with Hugo (1,000 and 10,000 notes); prints one table
 	$(PY) bench/build_speed.py --notes 1000 10000 --runs 3
+	$(PY) bench/forces_speed.py --notes 0 --phrases 60000 --runs 3
 
 bench-search: $(STAMP)  ## search index size and first-query transfer on a generated 10,000-note knowledge base
 	$(PY) bench/search_size.py --notes 10000

@@ -35,6 +35,9 @@ from signalkb.engine.pipeline import BuildReport, load  # noqa: E402
 
 REAL_NOTES = ROOT.parent / "shared" / "examples" / "real-notes"
 JUDGEMENTS = ROOT / "bench" / "forces_judgements.tsv"
+RELATED_JUDGEMENTS = ROOT / "bench" / "related_judgements.tsv"
+RELATED_SHOWN = 5
+"""Related signals judged per sampled signal (the first ones a signal page shows)."""
 
 
 @dataclass(frozen=True)
@@ -121,6 +124,7 @@ def main() -> int:
     parser.add_argument("--notes", type=Path, default=REAL_NOTES)
     parser.add_argument("--sample", type=int, default=60)
     parser.add_argument("--seed", type=int, default=4)
+    parser.add_argument("--related", type=int, default=0, metavar="N", help="judge the related signals of N signals")
     args = parser.parse_args()
     kb = read_kb(args.notes)
     fine = [f for f in kb.forces if not f.broad]
@@ -158,7 +162,47 @@ def main() -> int:
     missing = len(sample) - judged
     if missing:
         print(f"{missing} sampled links have no verdict in {JUDGEMENTS.relative_to(ROOT)}")
+    if args.related:
+        missing += related_sample(kb, args.related, args.seed)
     return 1 if missing else 0
+
+
+def related_key(a: str, b: str) -> str:
+    """The judgement key of a related pair: a hash of the two signal ids (no text of the notes)."""
+    return short_hash(f"{a}\x1f{b}", 12)
+
+
+def related_sample(kb: KnowledgeBase, size: int, seed: int) -> int:
+    """Print random signals with their first related signals and verdicts; return how many have none."""
+    rng = random.Random(seed)
+    pool = [s.id for s in kb.signals if kb.related.get(s.id)]
+    verdicts = read_judgements(RELATED_JUDGEMENTS)
+    good = missing = short = four = pairs = right = 0
+    print(f"\nrelated signals: {size} random signals, the first {RELATED_SHOWN} related of each (seed {seed}):")
+    for sid in rng.sample(pool, min(size, len(pool))):
+        signal = kb.signals_by_id[sid]
+        print(f"  “{signal.text}” ({signal.cells['driving_force'].text if 'driving_force' in signal.cells else ''})")
+        yes = 0
+        for other, score, reasons in kb.related[sid][:RELATED_SHOWN]:
+            key = related_key(sid, other)
+            verdict = verdicts.get(key)
+            missing += verdict is None
+            yes += bool(verdict)
+            mark = "?" if verdict is None else ("yes" if verdict else "no")
+            print(f"    {key}  {mark:3}  {score:.2f}  “{kb.signals_by_id[other].text}” ({'; '.join(reasons)})")
+        shown = len(kb.related[sid][:RELATED_SHOWN])
+        short += shown < RELATED_SHOWN
+        good += shown - yes <= 1
+        four += yes >= RELATED_SHOWN - 1
+        pairs += shown
+        right += yes
+    print(f"related pairs judged related: {right}/{pairs}")
+    print(f"signals with at least {RELATED_SHOWN - 1} of their first {RELATED_SHOWN} related judged related: {four}")
+    print(f"signals whose related (the first {RELATED_SHOWN}, or fewer) hold at most one unrelated: {good}")
+    print(f"signals showing fewer than {RELATED_SHOWN} related: {short}")
+    if missing:
+        print(f"{missing} related pairs have no verdict in {RELATED_JUDGEMENTS.relative_to(ROOT)}")
+    return missing
 
 
 if __name__ == "__main__":

@@ -146,10 +146,11 @@ def test_every_force_page_lists_exactly_its_signals(bundled: tuple[Project, dict
     """Recompute force membership independently from forces.yaml and the notes' cells, then compare with each page."""
     project, data = bundled
     members = expected_force_groups(data)
-    by_label = {name_key(f["label"]): f for f in data["forces"]}
+    fine = [f for f in data["forces"] if f["level"] == "fine"]
+    by_label = {name_key(f["label"]): f for f in fine}
     by_signals = {
         (frozenset(f["signals"]), " ".join(sorted(_crude_key(wording)))): f
-        for f in data["forces"]
+        for f in fine
         for wording in (f["label"], *f["phrases"])
     }
     seen = set()
@@ -164,7 +165,15 @@ def test_every_force_page_lists_exactly_its_signals(bundled: tuple[Project, dict
         linked = set(re.findall(r'href="\.\./\.\./signals/([^/"]+)/"', page))
         assert linked == signal_ids, force["label"]
         seen.add(force["id"])
-    assert seen == {f["id"] for f in data["forces"] if f["signals"]}
+    assert seen == {f["id"] for f in fine if f["signals"]}
+    by_id = {f["id"]: f for f in data["forces"]}
+    broad = [f for f in data["forces"] if f["level"] == "broad"]
+    assert broad, "the bundled notes place some force under a broad force"
+    for force in broad:  # a broad force holds every signal of the forces under it, and its page links them
+        want = set().union(*(by_id[child]["signals"] for child in force["children"]))
+        assert set(force["signals"]) == want and all(force["id"] in by_id[c]["broader"] for c in force["children"])
+        linked = set(re.findall(r'href="\.\./\.\./\.\./signals/([^/"]+)/"', project.page(force["url"])))
+        assert linked == want, force["label"]
 
 
 def test_bundled_knowledge_base_shows_each_way_of_matching(bundled: tuple[Project, dict[str, Any]]) -> None:

@@ -339,7 +339,8 @@ def test_feeds_are_atom_and_list_the_newest_notes_and_each_forces_signals(publis
         feed = _check_atom(path)
         want = [BASE + signals[s]["url"] for s in force["signals"] if notes[signals[s]["note"]]["date"]]
         assert [e.findtext(f"{ATOM}id") for e in feed.iter(f"{ATOM}entry")] == want[: feeds.FEED_ENTRIES]
-        assert f'href="../../{force["url"]}feed.xml"' in published.page(force["url"])
+        up = "../" * force["url"].count("/")  # broad forces sit one folder deeper, at forces/broad/<id>/
+        assert f'href="{up}{force["url"]}feed.xml"' in published.page(force["url"])
 
 
 def test_every_page_has_title_description_social_tags_and_its_canonical_url(published: Project) -> None:
@@ -403,13 +404,20 @@ def test_every_signal_has_its_json_and_a_csv_row(published: Project) -> None:
     data = published.data()
     rows = list(csv.DictReader(io.StringIO((published.site / "signals.csv").read_text(encoding="utf-8-sig"))))
     assert [r["id"] for r in rows] == [s["id"] for s in data["signals"]]
+    forces = {f["id"]: f for f in data["forces"]}
     for signal, row in zip(data["signals"], rows, strict=True):
         record = json.loads((published.site / signal["url"] / "index.json").read_text(encoding="utf-8"))
         assert record["permalink"] == row["url"] == BASE + signal["url"]
         assert record["signal"] == signal["signal"] == row["signal"].removeprefix("'")
+
+        def ref(force_id: str) -> dict[str, str]:
+            return {"id": force_id, "label": forces[force_id]["label"], "url": f"forces/{force_id}/"}
+
         assert record["forces"] == [
-            {"id": f, "label": next(x["label"] for x in data["forces"] if x["id"] == f), "url": f"forces/{f}/"}
-            for f in signal["forces"]
+            {**ref(f), "broader": [ref(b) for b in forces[f]["broader"]]} for f in signal["forces"]
+        ]
+        assert record["broader"] == [
+            ref(b) for b in dict.fromkeys(b for f in signal["forces"] for b in forces[f]["broader"])
         ]
         assert record["note"]["id"] == signal["note"] == row["note"]
 

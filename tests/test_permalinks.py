@@ -211,13 +211,13 @@ def test_merged_force_redirects_to_the_force_it_joined(project: Project) -> None
     rows = [("S1", "c", "h", "Teacher shortages"), ("S2", "c", "h", "Lack of teachers in rural schools")]
     project.write({"a.md": native_note(rows=rows)})
     built(project)
-    forces = {f["label"]: f["id"] for f in project.data()["forces"]}
+    forces = {f["label"]: f["id"] for f in project.data()["forces"] if f["level"] == "fine"}
     assert len(forces) == 2
     project.write(
         {"forces.yaml": "forces:\n  - label: Teacher shortages\n    aliases: [Lack of teachers in rural schools]\n"}
     )
     built(project)
-    (merged,) = project.data()["forces"]
+    (merged,) = [f for f in project.data()["forces"] if f["level"] == "fine"]
     gone = forces["Lack of teachers in rural schools"]
     assert ledger_of(project)["forces"][gone]["moved"] == merged["id"]
     assert f"url=../../forces/{merged['id']}/" in project.page(f"forces/{gone}")

@@ -8,6 +8,7 @@ import time
 from pathlib import Path
 
 import numpy as np
+import pytest
 
 from signalkb.core.model import KnowledgeBase, ParsedNote
 from signalkb.forces import analytics
@@ -92,8 +93,34 @@ def test_floor_keeps_weak_neighbours_out() -> None:
     for sid, found in kb.related.items():
         for other, score, reasons in found:
             assert kb.signals_by_id[other].note_id != kb.signals_by_id[sid].note_id
-            shared = reasons[0].startswith("same ")
-            assert score >= (analytics.SHARED_FLOOR if shared else analytics.RELATED_FLOOR)
+            if reasons[0].startswith("same driving force"):
+                assert score >= analytics.SHARED_FLOOR
+            elif reasons[0].startswith("same broader force"):
+                assert score >= analytics.BROAD_FLOOR
+            else:  # meaning alone: a keyword of both notes, or very close
+                keyword = any(r.startswith("shared keyword") for r in reasons)
+                assert score >= (analytics.RELATED_FLOOR if keyword else analytics.RELATED_SURE)
+
+
+@pytest.mark.parametrize(("keyword", "listed"), [("housing", True), ("tourism", False)])
+def test_meaning_alone_needs_a_keyword_of_both_notes_unless_very_close(keyword: str, listed: bool) -> None:
+    """Two signals of no shared force, fairly close in meaning (between RELATED_FLOOR and RELATED_SURE): listed
+    only when their notes share a keyword too (the second piece of evidence)."""
+    notes = {
+        "f.md": native_note(
+            "F",
+            "20240101",
+            [("Rents rise", "tenants pay more", "rent caps everywhere", "Housing costs")],
+            keywords=("housing",),
+        ),
+        "g.md": native_note(
+            "G", "20240102", [("Rents rise", "landlords sell", "fewer flats", "Landlord exits")], keywords=(keyword,)
+        ),
+    }
+    kb = kb_of(notes)
+    vectors = analytics.signal_vectors(kb.signals, MODEL)
+    assert analytics.RELATED_FLOOR <= float(vectors[0] @ vectors[1]) < analytics.RELATED_SURE
+    assert (texts(kb, kb.signals[0].id) == ["Rents rise"]) is listed
 
 
 def test_related_does_not_depend_on_input_order() -> None:

@@ -25,9 +25,19 @@ RELATED_NOTES = 3
 RELATED_KEPT = 8
 """Related signals kept for each signal (pages show fewer)."""
 RELATED_FLOOR = 0.42
-"""Least cosine of two signals' vectors for one to be listed as related to the other by meaning alone."""
+"""Least cosine of two signals that share no force, when their notes also share a keyword (the second evidence)."""
+RELATED_SURE = 0.60
+"""Least cosine of two signals that share no force and whose notes share no keyword (judged on the real notes:
+half of such pairs below it were unrelated, nine in ten with a shared keyword were related)."""
 SHARED_FLOOR = 0.15
-"""Least cosine for two signals that share a fine or broad force (the shared force is most of the evidence)."""
+"""Least cosine for two signals that share a fine force (the shared force is most of the evidence)."""
+BROAD_FLOOR = 0.25
+"""Least cosine for two signals that share only a broad force (a broad force is wider: meaning must agree)."""
+WIDE_FORCE_SHARE = 0.02
+WIDE_FORCE_MIN = 10
+"""A fine force holding more signals than both (a share of all signals, a count) is no evidence of relatedness on
+its own: a vague force many notes name ("Technological advancements") relates signals no more than meaning alone
+(judged on the real notes: half of its pairs were unrelated, where pairs of narrower forces mostly were)."""
 CANDIDATES = 32
 """Nearest signals of other notes considered for each signal (with its nearest fellows in its fine forces)."""
 EXACT_UP_TO = 8192
@@ -330,15 +340,19 @@ def related_by_meaning(kb: KnowledgeBase, model: Embedder, limit: int = RELATED_
     groups = np.fromiter((note_number[s.note_id] for s in signals), dtype=np.int64, count=len(signals))
     position = {s.id: i for i, s in enumerate(signals)}
     fine: list[frozenset[str]] = []
+    narrow: list[frozenset[str]] = []
     broad: list[frozenset[str]] = []
+    wide = max(WIDE_FORCE_MIN, WIDE_FORCE_SHARE * len(signals))
     for s in signals:
         own = [link.force_id for link in s.forces if link.force_id in kb.forces_by_id]
         fine.append(frozenset(own))
+        narrow.append(frozenset(f for f in own if len(kb.forces_by_id[f].signal_ids) <= wide))
         broad.append(frozenset(b for f in own for b in kb.forces_by_id[f].broader))
     members = [[position[s] for s in f.signal_ids if s in position] for f in kb.forces]
     siblings = _within_forces(vectors, members, groups, limit)
     found, sims = nearest(vectors, groups, CANDIDATES)
     words = _Words(kb)
+    terms = [frozenset(kb.notes_by_id[s.note_id].keyword_ids) - words.common for s in signals]
     out: dict[str, tuple[Related, ...]] = {}
     for i, signal in enumerate(signals):
         candidates = dict(siblings.get(i, {}))
@@ -348,8 +362,14 @@ def related_by_meaning(kb: KnowledgeBase, model: Embedder, limit: int = RELATED_
         ranked = []
         for j, cosine in candidates.items():
             cosine = round(cosine, 4)
-            tier = 0 if fine[i] & fine[j] else 1 if broad[i] & broad[j] else 2
-            if cosine >= (RELATED_FLOOR if tier == 2 else SHARED_FLOOR):
+            tier = 0 if narrow[i] & narrow[j] else 1 if broad[i] & broad[j] else 2
+            if tier == 0:
+                floor = SHARED_FLOOR
+            elif tier == 1:
+                floor = BROAD_FLOOR
+            else:
+                floor = RELATED_FLOOR if terms[i] & terms[j] else RELATED_SURE
+            if cosine >= floor:
                 ranked.append((tier, -cosine, signals[j].id, j))
         ranked.sort()
         out[signal.id] = tuple(
@@ -395,8 +415,9 @@ def related_index(
 
     With a model: by meaning. Each signal is a vector (its signal, change, horizon and driving force
     together); its candidates are its CANDIDATES nearest signals of other notes and its nearest fellows in
-    each of its forces. Signals sharing a fine force come first, then those sharing a broad force (both
-    kept from SHARED_FLOOR), then the rest (kept from RELATED_FLOOR), each by closeness. Without a model:
+    each of its forces. Signals sharing a fine force come first (kept from SHARED_FLOOR; a force wider than
+    WIDE_FORCE_SHARE does not count), then those sharing a broad force (from BROAD_FLOOR), then the rest
+    (from RELATED_FLOOR when their notes share a keyword, else from RELATED_SURE), each by closeness. Without a model:
     by shared forces and the keywords and themes of the notes (`_ByTerms`).
     """
     if model is not None:

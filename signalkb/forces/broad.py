@@ -13,7 +13,8 @@ The score is meaning + `WORDS_WEIGHT` × words (the weighted share of the force'
 force uses); a force is placed when the score reaches `PLACE_AT` and the meaning `MEANING_FLOOR`. A
 force of one content word needs more meaning (`ONE_WORD_MEANING`) and that word among the broad
 force's; without a shared word, the meaning alone must be very close (`SURE_AT`). It may sit under a
-second broad force that passes too and scores nearly as well (`SECOND_WITHIN`).
+second broad force that passes too and scores nearly as well (`SECOND_WITHIN`). A force of several
+wordings is placed where at least half of its wordings, each weighed on its own, would be placed.
 A declared force's `broader:` list overrides this. Every placement keeps its score, so the review can
 list the least certain first.
 """
@@ -23,6 +24,7 @@ from __future__ import annotations
 import math
 from collections import defaultdict
 from collections.abc import Mapping, Sequence
+from collections.abc import Set as AbstractSet
 from dataclasses import dataclass, replace
 from functools import lru_cache
 from pathlib import Path
@@ -125,6 +127,7 @@ class Placer:
         self.broad = tuple(broad)
         self.model = model
         self.lemma = lemma
+        self._lemma_sets: dict[str, frozenset[str]] = {}
         owners: list[int] = []
         texts: list[str] = []
         vocab: list[set[str]] = []
@@ -147,22 +150,20 @@ class Placer:
         total = len(vocab) + 1
         self._weight = {w: math.log(total / (n + 1)) for w, n in spread.items()}
         self._unknown_weight = math.log(total / 2)
-        width = max((owners.count(i) for i in range(len(self.broad))), default=1)
-        self._pad_index = np.zeros((len(self.broad), width), dtype=np.int64)
-        self._pad_mask = np.zeros((len(self.broad), width), dtype=bool)
-        filled = [0] * len(self.broad)
-        for position, owner in enumerate(owners):
-            self._pad_index[owner, filled[owner]] = position
-            self._pad_mask[owner, filled[owner]] = True
-            filled[owner] += 1
+        self._slices: list[tuple[int, int]] = []  # each broad force's label and examples: contiguous rows
+        for i in range(len(self.broad)):
+            first = owners.index(i)
+            self._slices.append((first, first + owners.count(i)))
         self._texts = texts
         self._vectors = model.embed(texts) if texts else np.zeros((0, 1), dtype=np.float32)
 
-    def _lemmas(self, text: str) -> set[str]:
-        concept = reduce_part(text, self.lemma)
-        if concept is None:
-            return set()
-        return {w for w in concept.key if w not in GENERIC and w not in ABSTRACT} or set(concept.key)
+    def _lemmas(self, text: str) -> frozenset[str]:
+        found = self._lemma_sets.get(text)
+        if found is None:
+            concept = reduce_part(text, self.lemma)
+            words = concept.key if concept is not None else ()
+            found = self._lemma_sets[text] = frozenset(w for w in words if w not in GENERIC and w not in ABSTRACT)
+        return found
 
     def vectors(self, forces: Mapping[str, Sequence[str]]) -> tuple[list[str], np.ndarray]:
         """The keys of `forces` in sorted order and each force's vector: the unit mean of its wordings' vectors."""
@@ -191,34 +192,76 @@ class Placer:
         return self.place_vectors(forces, keys, vectors)
 
     def place_vectors(
-        self, forces: Mapping[str, Sequence[str]], keys: Sequence[str], vectors: np.ndarray
+        self,
+        forces: Mapping[str, Sequence[str]],
+        keys: Sequence[str],
+        vectors: np.ndarray,
     ) -> dict[str, list[Placement]]:
-        """As `place`, with the forces' vectors already made (`vectors`, in the order of `keys`)."""
+        """As `place`, with the forces' vectors already made (`vectors`, in the order of `keys`).
+
+        Each wording of a force is weighed on its own (its meaning and its words), so that a force of many
+        wordings is not penalised for the words its wordings do not share; a force is placed under a broad
+        force that at least half of its wordings would be placed under, at their mean score.
+        """
         out: dict[str, list[Placement]] = {k: [] for k in keys}
         if not keys or not self.broad:
             return out
-        lemmas = [set().union(*(self._lemmas(w) for w in forces[k])) for k in keys]
-        for start in range(0, len(keys), 1024):
-            sims = vectors[start : start + 1024] @ self._vectors.T
-            padded = np.where(self._pad_mask, sims[:, self._pad_index], -np.inf)  # rows × broad × examples
-            near = np.argsort(-padded, axis=2, kind="stable")[:, :, :NEAREST]
-            top = np.take_along_axis(padded, near, axis=2)
-            scores = np.where(np.isfinite(top), top, np.nan)
-            means = np.nan_to_num(np.nanmean(scores, axis=2), nan=-1.0)
-            for offset in range(len(means)):
-                row = start + offset
-                out[keys[row]] = self._best(means[offset], near[offset], lemmas[row])
+        wordings = [list(dict.fromkeys(forces[k])) for k in keys]
+        flat = [w for ws in wordings for w in ws]
+        embedded = self.model.embed(flat) if flat else np.zeros((0, self._vectors.shape[1]), dtype=np.float32)
+        means = self._nearest(embedded)
+        row = 0
+        for key, ws in zip(keys, wordings, strict=True):
+            if not ws:
+                continue
+            votes: dict[int, list[tuple[float, int]]] = defaultdict(list)
+            for offset, wording in enumerate(ws):
+                for i, score in self._passing(means[row + offset], self._lemmas(wording)):
+                    votes[i].append((score, row + offset))
+            row += len(ws)
+            chosen: list[tuple[float, Placement]] = []
+            for i, found in votes.items():
+                if 2 * len(found) < len(ws):
+                    continue
+                score = sum(x for x, _ in found) / len(ws)
+                lemmas = set().union(*(self._lemmas(w) for w in ws))
+                shared = sorted(w for w in lemmas if i in self._owners_of.get(w, ()))
+                example = self._closest_example(i, embedded[max(found)[1]])
+                how = "meaning and words" if shared else "meaning"
+                chosen.append((score, Placement(self.broad[i].id, round(score, 4), how, example, ", ".join(shared))))
+            chosen.sort(key=lambda x: (-x[0], x[1].broad_id))
+            out[key] = [p for score, p in chosen[:2] if score >= chosen[0][0] - SECOND_WITHIN]
         return out
 
-    def _best(self, means: np.ndarray, near: np.ndarray, lemmas: set[str]) -> list[Placement]:
+    def _nearest(self, vectors: np.ndarray) -> np.ndarray:
+        """For each row: the mean cosine to each broad force's `NEAREST` closest examples (rows × broad forces)."""
+        means = np.full((len(vectors), len(self.broad)), -1.0, dtype=np.float32)
+        for start in range(0, len(vectors), 4096):
+            sims = vectors[start : start + 4096] @ self._vectors.T
+            for i, (first, end) in enumerate(self._slices):
+                take = min(NEAREST, end - first)
+                top = np.partition(sims[:, first:end], end - first - take, axis=1)[:, end - first - take :]
+                means[start : start + len(sims), i] = top.mean(axis=1)
+        return means
+
+    def _closest_example(self, broad: int, vector: np.ndarray) -> str:
+        """The example phrasing (or label) of a broad force closest to a vector (the first of equals)."""
+        first, end = self._slices[broad]
+        return self._texts[first + int(np.argmax(self._vectors[first:end] @ vector))]
+
+    def _passing(self, means: np.ndarray, lemmas: AbstractSet[str]) -> list[tuple[int, float]]:
+        """The broad forces one wording would be placed under, with its score for each."""
+        possible = means >= MEANING_FLOOR  # no placement below it, whatever the words
+        if not possible.any():
+            return []
         weights = {w: self._weight.get(w, self._unknown_weight) for w in lemmas}
         total = sum(weights.values())
         shared_by: dict[int, list[str]] = defaultdict(list)
         for word in sorted(lemmas):
             for i in self._owners_of.get(word, ()):
                 shared_by[i].append(word)
-        candidates = set(shared_by) | {int(i) for i in np.flatnonzero(means >= SURE_AT)}
-        scored: list[tuple[float, Placement]] = []
+        candidates = {i for i in shared_by if possible[i]} | {int(i) for i in np.flatnonzero(means >= SURE_AT)}
+        passing: list[tuple[int, float]] = []
         for i in sorted(candidates):
             meaning = float(means[i])
             shared = shared_by.get(i, [])
@@ -232,8 +275,5 @@ class Placer:
             else:
                 ok = meaning >= SURE_AT
             if ok:
-                how = "meaning and words" if shared else "meaning"
-                example = self._texts[int(self._pad_index[i, near[i, 0]])]
-                scored.append((score, Placement(self.broad[i].id, round(score, 4), how, example, ", ".join(shared))))
-        scored.sort(key=lambda x: (-x[0], x[1].broad_id))
-        return [p for score, p in scored[:2] if score >= scored[0][0] - SECOND_WITHIN]
+                passing.append((i, score))
+        return passing

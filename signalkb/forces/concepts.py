@@ -34,6 +34,7 @@ from signalkb.forces.words import (
     SHELL_VERBS,
     SPELLING,
     STOP_WORDS,
+    TOPICS,
 )
 
 MAX_WORDS = 40
@@ -45,6 +46,14 @@ _TOKEN = re.compile(r"\w+(?:&\w+)*", re.UNICODE)
 _PARTS = re.compile(r"\s*,\s*|\s+(?:and|&)\s+|\s*,\s*(?:and|&)\s+", re.IGNORECASE)
 _BETWEEN = re.compile(r"\b(between|both)\s+([^,]+?)\s+and\s+", re.IGNORECASE)
 _POSSESSIVE = re.compile(r"['’]s\b", re.IGNORECASE)
+_DOTTED = re.compile(r"\b[A-Za-z](?:\.[A-Za-z])+\b\.?")
+
+
+def undot_acronyms(text: str) -> str:
+    """Acronyms written with dots ("A.I.", "U.S") as one word ("AI", "US")."""
+    return _DOTTED.sub(lambda m: m.group().replace(".", ""), text)
+
+
 _JOIN = "\u2063"  # invisible separator: stands for a protected " and " while splitting
 
 
@@ -64,10 +73,15 @@ class Concept:
     @property
     def generic(self) -> bool:
         """True when the concept is too broad to be a force on its own: one broad word ("technology",
-        "efficiency"), or only broad words, one of them an abstract quality ("cost-effectiveness")."""
+        "efficiency"), or only broad words, one of them an abstract quality and none a field
+        ("cost-effectiveness", but not "public health" or "education technology")."""
         if len(self.key) == 1:
             return self.key[0] in GENERIC or self.key[0] in ABSTRACT
-        return all(w in GENERIC or w in ABSTRACT for w in self.key) and any(w in ABSTRACT for w in self.key)
+        return (
+            all(w in GENERIC or w in ABSTRACT for w in self.key)
+            and any(w in ABSTRACT for w in self.key)
+            and not any(w in TOPICS for w in self.key)
+        )
 
     @property
     def key_text(self) -> str:
@@ -155,6 +169,8 @@ class Lemmatiser:
 
     def __init__(self) -> None:
         self._cache: dict[str, str] = {}
+        self.parts: dict[str, Concept | None] = {}
+        """Part → its concept (`reduce_part`)."""
 
     def __call__(self, word: str) -> str:
         """The lemma that stands for `word` in concepts (`Technological` → `technology`)."""
@@ -185,13 +201,18 @@ class Lemmatiser:
         return DERIVATIONS.get(lemma, lemma)
 
 
+_MULTIWORD_BY_FIRST: dict[str, list[tuple[tuple[str, ...], str]]] = {}
+for _sequence, _token in MULTIWORD:
+    _MULTIWORD_BY_FIRST.setdefault(_sequence[0], []).append((_sequence, _token))
+
+
 def _tokens(part: str) -> list[str]:
-    text = _POSSESSIVE.sub("", _normal(part)).replace("-", " ").replace("/", " ")
+    text = _POSSESSIVE.sub("", _normal(undot_acronyms(part))).replace("-", " ").replace("/", " ")
     words = _TOKEN.findall(text)[:MAX_WORDS]
     out: list[str] = []
     i = 0
     while i < len(words):
-        for sequence, token in MULTIWORD:
+        for sequence, token in _MULTIWORD_BY_FIRST.get(words[i], ()):
             if tuple(words[i : i + len(sequence)]) == sequence:
                 out.append(token)
                 i += len(sequence)
@@ -232,7 +253,17 @@ def core_wording(text: str) -> str:
 
 
 def reduce_part(part: str, lemma: Lemmatiser) -> Concept | None:
-    """The concept of one part, or None when it has no content word ("the", "...", "promoting")."""
+    """The concept of one part, or None when it has no content word ("the", "...", "promoting").
+
+    Remembered per part by the lemmatiser (a knowledge base reduces each part several times).
+    """
+    if part in lemma.parts:
+        return lemma.parts[part]
+    found = lemma.parts[part] = _reduce_part(part, lemma)
+    return found
+
+
+def _reduce_part(part: str, lemma: Lemmatiser) -> Concept | None:
     words = _strip_shells(_tokens(part))
     content: list[str] = []
     core: list[int] = []

@@ -22,6 +22,8 @@ from typing import Protocol
 
 import numpy as np
 
+from signalkb.forces.concepts import undot_acronyms
+
 MODEL_PACKAGE = "wordllama"
 MODEL_VERSION = "0.4.0.post1"
 REINSTALL = f".venv/bin/pip install --force-reinstall '{MODEL_PACKAGE}=={MODEL_VERSION}'"
@@ -46,7 +48,7 @@ class Embedder(Protocol):
 
 def normal_text(text: str) -> str:
     """The form a text is embedded in: its words, casefolded but for acronyms ("AI", "EVs"), at most MAX_WORDS."""
-    text = unicodedata.normalize("NFKC", text)
+    text = undot_acronyms(unicodedata.normalize("NFKC", text))
     words = _WORD.findall(text)[:MAX_WORDS]
     return " ".join(w if _ACRONYM.match(w) else w.casefold() for w in words)
 
@@ -68,20 +70,27 @@ class CachedEmbedder:
         self.dims = dims
         self.name = name
         self._known: dict[str, np.ndarray] = {}
+        self._normal: dict[str, str] = {}
+
+    def _normal_text(self, text: str) -> str:
+        found = self._normal.get(text)
+        if found is None:
+            found = self._normal[text] = normal_text(text)
+        return found
 
     def embed(self, texts: Sequence[str]) -> np.ndarray:
         """Unit vectors of `texts`, in order."""
-        normal = [normal_text(t) for t in texts]
+        normal = [self._normal_text(t) for t in texts]
         missing = sorted({n for n in normal if n and n not in self._known})
         if missing:
             vectors = unit_rows(self._embed_many(missing))
             for text, vector in zip(missing, vectors, strict=True):
                 self._known[text] = vector
-        out = np.zeros((len(normal), self.dims), dtype=np.float32)
-        for i, text in enumerate(normal):
-            if text:
-                out[i] = self._known[text]
-        return out
+        zero = np.zeros(self.dims, dtype=np.float32)
+        known = self._known
+        return np.asarray([known[text] if text else zero for text in normal], dtype=np.float32).reshape(
+            len(normal), self.dims
+        )
 
 
 @lru_cache(maxsize=1)

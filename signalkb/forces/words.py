@@ -120,6 +120,16 @@ ABSTRACT = _words(
 )
 """Abstract nouns and qualities that name no force alone: "Efficiency" in one note is not in another's sense."""
 
+TOPICS = _words(
+    """
+    health science education learning data information knowledge law legislation finance money wealth
+    income economy politics government governance community culture tradition nature environment media
+    content entertainment platform platforms sustainability skill skills
+    """
+)
+"""Abstract words that name a field: alone they name no force, with another broad word they do ("Public health",
+"Social media", "Education technology"), where two qualities ("Cost-effectiveness") still do not."""
+
 FIXED_PHRASES = (
     "research and development",
     "supply and demand",

@@ -90,6 +90,8 @@ class Concept:
 
 
 def _normal(text: str) -> str:
+    if text.isascii():  # NFKC leaves ASCII as it is, and it holds no format characters
+        return " ".join(text.casefold().split())
     text = unicodedata.normalize("NFKC", text).casefold()
     text = "".join(ch for ch in text if unicodedata.category(ch) != "Cf")
     return " ".join(text.split())

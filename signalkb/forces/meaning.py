@@ -48,7 +48,7 @@ class Embedder(Protocol):
 
 def normal_text(text: str) -> str:
     """The form a text is embedded in: its words, casefolded but for acronyms ("AI", "EVs"), at most MAX_WORDS."""
-    text = undot_acronyms(unicodedata.normalize("NFKC", text))
+    text = undot_acronyms(text if text.isascii() else unicodedata.normalize("NFKC", text))
     words = _WORD.findall(text)[:MAX_WORDS]
     return " ".join(w if _ACRONYM.match(w) else w.casefold() for w in words)
 

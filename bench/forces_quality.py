@@ -30,12 +30,13 @@ sys.path.insert(0, str(ROOT))
 
 from signalkb.core.config import load_config  # noqa: E402
 from signalkb.core.model import KnowledgeBase  # noqa: E402
-from signalkb.core.slugs import short_hash  # noqa: E402
+from signalkb.core.slugs import name_key, short_hash  # noqa: E402
 from signalkb.engine.pipeline import BuildReport, load  # noqa: E402
 
 REAL_NOTES = ROOT.parent / "shared" / "examples" / "real-notes"
 JUDGEMENTS = ROOT / "bench" / "forces_judgements.tsv"
 RELATED_JUDGEMENTS = ROOT / "bench" / "related_judgements.tsv"
+PLACEMENT_GOLD = ROOT / "bench" / "placement_gold.tsv"
 RELATED_SHOWN = 5
 """Related signals judged per sampled signal (the first ones a signal page shows)."""
 
@@ -125,6 +126,7 @@ def main() -> int:
     parser.add_argument("--sample", type=int, default=60)
     parser.add_argument("--seed", type=int, default=4)
     parser.add_argument("--related", type=int, default=0, metavar="N", help="judge the related signals of N signals")
+    parser.add_argument("--placements", action="store_true", help="score placements against a reader's choices")
     args = parser.parse_args()
     kb = read_kb(args.notes)
     fine = [f for f in kb.forces if not f.broad]
@@ -164,7 +166,48 @@ def main() -> int:
         print(f"{missing} sampled links have no verdict in {JUDGEMENTS.relative_to(ROOT)}")
     if args.related:
         missing += related_sample(kb, args.related, args.seed)
+    if args.placements:
+        print_placements(placement_score(kb))
     return 1 if missing else 0
+
+
+@dataclass(frozen=True)
+class PlacementScore:
+    """Fine forces a reader placed (bench/placement_gold.tsv), as the build placed them."""
+
+    gold: int
+    homes: int
+    """Of `gold`, those the reader gave a broad force."""
+    found: int
+    """Of `gold`, those the build made (by label)."""
+    placed: int
+    right: int
+    """Placed under a broad force the reader chose (the first of the build's)."""
+
+
+def placement_score(kb: KnowledgeBase) -> PlacementScore:
+    """How the fine forces a reader placed are placed by the build."""
+    gold: dict[str, set[str]] = {}
+    for line in PLACEMENT_GOLD.read_text(encoding="utf-8").splitlines():
+        if line.strip() and not line.startswith("#"):
+            key, ids = line.split("\t")
+            gold[key] = set() if ids.strip() == "-" else set(ids.split())
+    found = placed = right = 0
+    for force in kb.forces:
+        key = short_hash(name_key(force.label), 12)
+        if force.broad or key not in gold:
+            continue
+        found += 1
+        if force.broader:
+            placed += 1
+            right += force.broader[0].removeprefix("broad/") in gold[key]
+    return PlacementScore(len(gold), sum(1 for ids in gold.values() if ids), found, placed, right)
+
+
+def print_placements(score: PlacementScore) -> None:
+    print(f"\nplacements: {score.found} of the reader's {score.gold} forces found ({score.homes} with a broad home)")
+    print(f"  placed {score.placed}, under a broad force the reader chose: {score.right}")
+    print(f"  precision {score.right / max(score.placed, 1):.0%}, recall {score.right / max(score.homes, 1):.0%}")
 
 
 def related_key(a: str, b: str) -> str:

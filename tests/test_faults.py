@@ -157,7 +157,7 @@ def _complete(site: Path) -> list[str]:
 
 @pytest.fixture(scope="module")
 def big(tmp_path_factory: pytest.TempPathFactory) -> Project:
-    """A generated knowledge base of 1,000 native notes (about 5,300 signals, 12,000 output files: more than the
+    """A generated knowledge base of 600 native notes (about 3,200 signals, 11,000 output files: more than the
     5,000 past which an old site is deleted by a detached process). CI time is watched: 2,000 notes took 6 min."""
     root = tmp_path_factory.mktemp("big")
     subprocess.run(
@@ -165,7 +165,7 @@ def big(tmp_path_factory: pytest.TempPathFactory) -> Project:
             sys.executable,
             str(shared_path(GEN)),
             "--notes",
-            "1000",
+            "600",
             "--out",
             str(root / "content"),
             "--flavor",

@@ -36,7 +36,7 @@ fuzz: $(STAMP)  ## property tests with the long `fuzz` hypothesis profile (2,000
 		tests/test_table.py tests/test_concepts.py
 
 hardening: fuzz  ## also: 8 builds of 2,000 notes killed at random moments, and the preview under load for 30 s
-	FAULT_KILLS=8 LOAD_SECONDS=30 $(PY) -m pytest -q -s tests/test_faults.py tests/test_serve_load.py
+	FAULT_KILLS=8 FAULT_NOTES=2000 LOAD_SECONDS=30 $(PY) -m pytest -q -s tests/test_faults.py tests/test_serve_load.py
 
 format: $(STAMP)
 	$(PY) -m ruff format signalkb tests bench docs build.py

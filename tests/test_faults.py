@@ -43,6 +43,8 @@ from .conftest import ROOT, SHARED, Project, native_note, run_cli, shared_path, 
 GEN = SHARED / "bench" / "gen_corpus.py"
 SEED = int(os.environ.get("FAULT_SEED", random.randrange(1 << 30)))
 KILLS = int(os.environ.get("FAULT_KILLS", "2"))
+NOTES = int(os.environ.get("FAULT_NOTES", "600"))
+"""Generated notes of the knowledge base whose builds are killed (`make hardening` builds 2,000)."""
 """Cold builds killed at a random moment, and half as many incremental builds (`make hardening` kills more)."""
 ATTEMPTS = 4
 """Builds started at most for one kill: when a build ends before its kill, the next is killed within its length."""
@@ -157,15 +159,15 @@ def _complete(site: Path) -> list[str]:
 
 @pytest.fixture(scope="module")
 def big(tmp_path_factory: pytest.TempPathFactory) -> Project:
-    """A generated knowledge base of 600 native notes (about 3,200 signals, 11,000 output files: more than the
-    5,000 past which an old site is deleted by a detached process). CI time is watched: 2,000 notes took 6 min."""
+    """A generated knowledge base of NOTES native notes (600: about 3,200 signals, 11,000 output files, more than
+    the 5,000 past which an old site is deleted by a detached process). CI time is watched: 2,000 took 6 min."""
     root = tmp_path_factory.mktemp("big")
     subprocess.run(
         [
             sys.executable,
             str(shared_path(GEN)),
             "--notes",
-            "600",
+            str(NOTES),
             "--out",
             str(root / "content"),
             "--flavor",

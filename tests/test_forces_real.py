@@ -27,12 +27,12 @@ def bench() -> ModuleType:
 
 def test_real_notes_force_links_are_judged_and_precise(bench: ModuleType) -> None:
     kb = bench.read_kb(shared_path(REAL_NOTES))
-    assert bench.coverage(kb) >= 0.30  # 34.7% on 80 notes (docs/forces.md); the issue's target is 75%
+    assert bench.coverage(kb) >= 0.35  # 39.3% on 80 notes (docs/forces.md); the issue's target is 75%
     verdicts = bench.read_judgements(bench.JUDGEMENTS)
     sample = bench.sample_links(kb, 60, 4)
     unjudged = [link.key for link in sample if link.key not in verdicts]
     assert unjudged == [], "links without a verdict: run bench/forces_quality.py and judge them"
-    # The issue's target: 90% of links right (57/60 on 80 notes; docs/forces.md).
+    # The issue's target: 90% of links right (56/60 on 80 notes; docs/forces.md).
     assert sum(verdicts[link.key] for link in sample) / len(sample) >= 0.9
 
 
@@ -40,8 +40,8 @@ def test_real_notes_fine_forces_go_under_the_broad_force_a_reader_chose(bench: M
     """160 fine forces placed by a reader (bench/placement_gold.tsv): the build's placements agree, 9 in 10."""
     score = bench.placement_score(bench.read_kb(shared_path(REAL_NOTES)))
     assert score.found >= 0.9 * score.gold, "the reader's forces are no longer made: judge the new ones"
-    assert score.placed >= 0.3 * score.homes  # 51 of 112 on 80 notes (docs/forces.md)
-    assert score.right >= 0.9 * score.placed  # 49 of 51
+    assert score.placed >= 0.5 * score.homes  # 64 of 112 on 80 notes (docs/forces.md)
+    assert score.right >= 0.9 * score.placed  # 61 of 64
 
 
 def test_real_notes_get_forces_from_every_phrase(bench: ModuleType) -> None:

@@ -10,7 +10,7 @@ from signalkb.forces.meaning import StandInModel
 from signalkb.forces.taxonomy import ForceDef
 
 LEMMA = Lemmatiser()
-MODEL = StandInModel(synonyms={"fertility": "birth", "births": "birth"})
+MODEL = StandInModel(synonyms={"fertility": "birth", "births": "birth", "landlords": "rents"})
 
 
 def broad(force_id: str, *examples: str) -> ForceDef:
@@ -55,6 +55,18 @@ def test_a_force_of_many_wordings_goes_where_most_of_them_go() -> None:
 def test_placement_does_not_depend_on_the_order_of_wordings() -> None:
     wordings = ["Rising rents", "Rising rents in cities", "Housing shortage"]
     assert placed(*wordings) == placed(*reversed(wordings)) == ["housing"]
+
+
+def test_a_vague_force_is_placed_where_its_wording_and_its_signals_agree() -> None:
+    """The stand-in makes "landlords" mean "rents" but share no word with the housing examples: too weak alone."""
+    assert placed("Landlords") == []
+    by_context = PLACER.place({"force": ["Landlords"]}, {"force": ["Rents rising in towns", "Rising rents"]})["force"]
+    assert [p.broad_id for p in by_context] == ["housing"]
+    assert by_context[0].how == "meaning and context" and by_context[0].example in ("Rising rents", "Rents rising fast")
+    # signals about something else do not place it, and never move a force its wordings placed
+    assert PLACER.place({"force": ["Landlords"]}, {"force": ["Better AI models"]})["force"] == []
+    moved = PLACER.place({"force": ["Rising rents in cities"]}, {"force": ["Better AI models", "AI chatbots"]})
+    assert [p.broad_id for p in moved["force"]] == ["housing"]
 
 
 @pytest.mark.parametrize(

@@ -15,6 +15,12 @@ force of one content word needs more meaning (`ONE_WORD_MEANING`) and that word 
 force's; without a shared word, the meaning alone must be very close (`SURE_AT`). It may sit under a
 second broad force that passes too and scores nearly as well (`SECOND_WITHIN`). A force of several
 wordings is placed where at least half of its wordings, each weighed on its own, would be placed.
+
+A force the wordings leave unplaced may still be placed by **context**: the cells of the signals that
+name it (their Signal and Change text) say what a vague wording is about ("Market conditions" on
+"Rising rental prices"). The broad force must then be the closest both to the wordings (at least
+`MEANING_FLOOR`) and to the signals, with the mean of the two at least `CONTEXT_AT`.
+
 A declared force's `broader:` list overrides this. Every placement keeps its score, so the review can
 list the least certain first.
 """
@@ -53,6 +59,8 @@ OWN_WORD_MEANING = 0.45
 """As ONE_WORD_MEANING, when that word is a word of this broad force only ("EVs")."""
 SURE_AT = 0.80
 """Least meaning to place without a shared word."""
+CONTEXT_AT = 0.42
+"""Least mean of a force's meaning and its signals' meaning to place it by context (both closest to one broad force)."""
 SECOND_WITHIN = 0.05
 """A second broad force is kept when it scores within this of the first."""
 
@@ -65,7 +73,7 @@ class Placement:
     score: float
     """Mean cosine to the broad force's nearest example phrasings (1.0 when declared)."""
     how: str
-    """`declared`, `meaning and words` or `meaning`."""
+    """`declared`, `meaning and words`, `meaning` or `meaning and context`."""
     example: str = ""
     """The broad force's example phrasing closest to the fine force."""
     word: str = ""
@@ -183,26 +191,20 @@ class Placer:
             start += len(ws)
         return keys, matrix
 
-    def place(self, forces: Mapping[str, Sequence[str]]) -> dict[str, list[Placement]]:
-        """Fine force key → its placements, best first (empty when it has no broad home).
-
-        `forces` maps each fine force's key to its wordings; the force's vector is their mean.
-        """
-        keys, vectors = self.vectors(forces)
-        return self.place_vectors(forces, keys, vectors)
-
-    def place_vectors(
+    def place(
         self,
         forces: Mapping[str, Sequence[str]],
-        keys: Sequence[str],
-        vectors: np.ndarray,
+        contexts: Mapping[str, Sequence[str]] | None = None,
     ) -> dict[str, list[Placement]]:
-        """As `place`, with the forces' vectors already made (`vectors`, in the order of `keys`).
+        """Fine force key → its placements, best first (empty when it has no broad home).
 
-        Each wording of a force is weighed on its own (its meaning and its words), so that a force of many
-        wordings is not penalised for the words its wordings do not share; a force is placed under a broad
-        force that at least half of its wordings would be placed under, at their mean score.
+        `forces` maps each fine force's key to its wordings; `contexts` (optional) maps it to the texts of
+        the signals that name it. Each wording is weighed on its own (its meaning and its words), so that a
+        force of many wordings is not penalised for the words its wordings do not share; a force is placed
+        under a broad force that at least half of its wordings would be placed under, at their mean score.
+        A force left unplaced is then weighed with its context.
         """
+        keys = sorted(forces)
         out: dict[str, list[Placement]] = {k: [] for k in keys}
         if not keys or not self.broad:
             return out
@@ -210,6 +212,7 @@ class Placer:
         flat = [w for ws in wordings for w in ws]
         embedded = self.model.embed(flat) if flat else np.zeros((0, self._vectors.shape[1]), dtype=np.float32)
         means = self._nearest(embedded)
+        spans: dict[str, tuple[int, int]] = {}
         row = 0
         for key, ws in zip(keys, wordings, strict=True):
             if not ws:
@@ -218,20 +221,62 @@ class Placer:
             for offset, wording in enumerate(ws):
                 for i, score in self._passing(means[row + offset], self._lemmas(wording)):
                     votes[i].append((score, row + offset))
-            row += len(ws)
             chosen: list[tuple[float, Placement]] = []
             for i, found in votes.items():
                 if 2 * len(found) < len(ws):
                     continue
                 score = sum(x for x, _ in found) / len(ws)
-                lemmas = set().union(*(self._lemmas(w) for w in ws))
-                shared = sorted(w for w in lemmas if i in self._owners_of.get(w, ()))
                 example = self._closest_example(i, embedded[max(found)[1]])
-                how = "meaning and words" if shared else "meaning"
-                chosen.append((score, Placement(self.broad[i].id, round(score, 4), how, example, ", ".join(shared))))
+                chosen.append((score, self._placement(i, score, ws, example)))
             chosen.sort(key=lambda x: (-x[0], x[1].broad_id))
             out[key] = [p for score, p in chosen[:2] if score >= chosen[0][0] - SECOND_WITHIN]
+            spans[key] = (row, row + len(ws))
+            row += len(ws)
+        if contexts:
+            self._weigh_context(out, spans, dict(zip(keys, wordings, strict=True)), means, embedded, contexts)
         return out
+
+    def _placement(self, broad: int, score: float, wordings: Sequence[str], example: str, how: str = "") -> Placement:
+        lemmas = set().union(*(self._lemmas(w) for w in wordings))
+        shared = sorted(w for w in lemmas if broad in self._owners_of.get(w, ()))
+        how = how or ("meaning and words" if shared else "meaning")
+        return Placement(self.broad[broad].id, round(score, 4), how, example, ", ".join(shared))
+
+    def _weigh_context(
+        self,
+        out: dict[str, list[Placement]],
+        spans: Mapping[str, tuple[int, int]],
+        wordings: Mapping[str, Sequence[str]],
+        means: np.ndarray,
+        embedded: np.ndarray,
+        contexts: Mapping[str, Sequence[str]],
+    ) -> None:
+        """Place by context the forces the wordings left unplaced (see the module).
+
+        Context never vetoes a placement by wordings: a signal says what changes, its force why, so the
+        signals of a well-placed force are often closer to another broad force ("Climate change" on a
+        drought-resistant crop).
+        """
+        weighed: list[tuple[str, np.ndarray]] = []
+        for key, (first, end) in spans.items():
+            if contexts.get(key) and not out[key] and means[first:end].mean(axis=0).max() >= MEANING_FLOOR:
+                weighed.append((key, means[first:end].mean(axis=0)))
+        if not weighed:
+            return
+        texts = [sorted(dict.fromkeys(contexts[key])) for key, _ in weighed]
+        around = self._nearest(self.model.embed([t for ts in texts for t in ts]))
+        start = 0
+        for (key, mine), ts in zip(weighed, texts, strict=True):
+            theirs = around[start : start + len(ts)].mean(axis=0)
+            start += len(ts)
+            best = int(np.argmax(mine))
+            both = (mine + theirs) / 2
+            if int(np.argmax(theirs)) != best or int(np.argmax(both)) != best or both[best] < CONTEXT_AT:
+                continue
+            first, end = spans[key]
+            closest = first + int(np.argmax(means[first:end, best]))
+            example = self._closest_example(best, embedded[closest])
+            out[key] = [self._placement(best, float(both[best]), wordings[key], example, "meaning and context")]
 
     def _nearest(self, vectors: np.ndarray) -> np.ndarray:
         """For each row: the mean cosine to each broad force's `NEAREST` closest examples (rows × broad forces)."""

@@ -172,8 +172,14 @@ class ForceResolver:
             return self._declared[concept.key]
         return same_phrase(phrase, key)
 
-    def resolve_all(self, uses: Mapping[str, int]) -> dict[str, list[Match]]:
-        """Matches for every phrase of the knowledge base (`uses`: phrase → number of signals naming it)."""
+    def resolve_all(
+        self, uses: Mapping[str, int], contexts: Mapping[str, Sequence[str]] | None = None
+    ) -> dict[str, list[Match]]:
+        """Matches for every phrase of the knowledge base (`uses`: phrase → number of signals naming it).
+
+        `contexts` (optional) maps a phrase to the texts of the signals naming it (their Signal and Change
+        cells): they help place a vague force under a broad force (broad.py).
+        """
         out: dict[str, list[Match]] = {}
         pending: dict[str, list[Concept]] = {}
         for phrase in sorted(uses):
@@ -198,20 +204,26 @@ class ForceResolver:
                     matches.append(match)
             out[phrase] = matches
         if self._placer is not None:
-            out = self._by_meaning(out, uses, self._placer)
+            out = self._by_meaning(out, uses, self._placer, contexts or {})
         return out
 
     def _by_meaning(
-        self, matches: dict[str, list[Match]], uses: Mapping[str, int], placer: Placer
+        self,
+        matches: dict[str, list[Match]],
+        uses: Mapping[str, int],
+        placer: Placer,
+        contexts: Mapping[str, Sequence[str]],
     ) -> dict[str, list[Match]]:
         """Place every force under broad forces; join forces of one broad force that mean the same (stage 5)."""
         wordings = group_phrases(matches)
         count: dict[str, int] = defaultdict(int)
+        around: dict[str, list[str]] = defaultdict(list)
         for phrase, found in matches.items():
             for match in found:
                 count[match.key] += uses[phrase]
+                around[match.key].extend(contexts.get(phrase, ()))
         keys, vectors = placer.vectors(wordings)
-        placements = placer.place_vectors(wordings, keys, vectors)
+        placements = placer.place(wordings, around)
         for force_id, broad_ids in self.declared_broader.items():
             if force_id in placements or force_id in count:
                 placements[force_id] = [Placement(b, 1.0, "declared") for b in broad_ids]

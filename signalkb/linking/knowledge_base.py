@@ -33,6 +33,8 @@ from signalkb.linking.terms import build_terms, term_ids
 
 _FILE_ID = re.compile(r"^[a-z0-9][a-z0-9_-]{0,79}$")
 SIGNAL_SLUG_LENGTH = 60
+CONTEXT_COLUMNS = ("signal", "change")
+"""The cells of a signal that say what its force phrases are about, for placing vague forces (forces/broad.py)."""
 """Longest text part of a signal id (before the note tag)."""
 BROAD = "broad/"
 """Id prefix of broad forces: their pages are under forces/broad/, apart from the forces of the notes."""
@@ -144,6 +146,7 @@ def build_knowledge_base(
 
     rows: list[tuple[ParsedNote, str, int, RawRow, str, list[str]]] = []
     uses: dict[str, int] = defaultdict(int)
+    contexts: dict[str, list[str]] = defaultdict(list)
     notes: list[Note] = []
     pairs_by_path = list(zip(note_ids, by_path, strict=True))
     all_signal_ids = book.signal_ids(pairs_by_path, [_wanted_signal_ids(i, n) for i, n in pairs_by_path])
@@ -164,9 +167,10 @@ def build_knowledge_base(
                 )
             for phrase in dict.fromkeys(cell_phrases):
                 uses[phrase] += 1
+                contexts[phrase].extend(row.cells[c].text for c in CONTEXT_COLUMNS if c in row.cells)
             rows.append((note, note_id, row_number, row, signal_id, cell_phrases))
         notes.append(Note(note_id, note, tuple(signal_ids), closest, unlinked))
-    matches = resolver.resolve_all(uses)
+    matches = resolver.resolve_all(uses, contexts)
     signals: dict[str, Signal] = {}
     wordings: dict[str, list[tuple[str, str]]] = defaultdict(list)
     for _note, note_id, row_number, row, signal_id, cell_phrases in rows:

@@ -80,6 +80,20 @@ class Placement:
     """The distinctive word both share, when there is one."""
 
 
+@dataclass(frozen=True)
+class Wordings:
+    """Fine forces' distinct wordings, embedded once: placing and merging both read them."""
+
+    keys: list[str]
+    """Force keys, sorted."""
+    wordings: list[list[str]]
+    """Each force's distinct wordings, in the order of `keys`."""
+    rows: np.ndarray
+    """One unit row per wording, force after force."""
+    starts: np.ndarray
+    """Each force's first row in `rows`, and the number of rows last."""
+
+
 @lru_cache(maxsize=1)
 def default_broad() -> Taxonomy:
     """The shipped broad forces (`broad_forces.yaml` beside this module); a problem in it is a bug of ours."""
@@ -173,45 +187,49 @@ class Placer:
             found = self._lemma_sets[text] = frozenset(w for w in words if w not in GENERIC and w not in ABSTRACT)
         return found
 
-    def vectors(self, forces: Mapping[str, Sequence[str]]) -> tuple[list[str], np.ndarray]:
-        """The keys of `forces` in sorted order and each force's vector: the unit mean of its wordings' vectors."""
+    def embed(self, forces: Mapping[str, Sequence[str]]) -> Wordings:
+        """The distinct wordings of `forces` (keys in sorted order), embedded once for placing and merging."""
         keys = sorted(forces)
-        dims = self._vectors.shape[1] if len(self._vectors) else self.model.embed(["x"]).shape[1]
-        matrix = np.zeros((len(keys), dims), dtype=np.float32)
         wordings = [list(dict.fromkeys(forces[k])) for k in keys]
         flat = [w for ws in wordings for w in ws]
-        embedded = self.model.embed(flat) if flat else np.zeros((0, dims), dtype=np.float32)
-        start = 0
-        for row, ws in enumerate(wordings):
-            if ws:
-                mean = embedded[start : start + len(ws)].mean(axis=0)
-                norm = float(np.linalg.norm(mean))
-                if norm > 1e-9:
-                    matrix[row] = mean / norm
-            start += len(ws)
-        return keys, matrix
+        dims = self._vectors.shape[1] if len(self._vectors) else self.model.embed(["x"]).shape[1]
+        rows = self.model.embed(flat) if flat else np.zeros((0, dims), dtype=np.float32)
+        starts = np.zeros(len(keys) + 1, dtype=np.int64)
+        np.cumsum([len(ws) for ws in wordings], out=starts[1:])
+        return Wordings(keys, wordings, rows, starts)
+
+    def vectors(self, forces: Mapping[str, Sequence[str]] | Wordings) -> tuple[list[str], np.ndarray]:
+        """The keys of `forces` in sorted order and each force's vector: the unit mean of its wordings' vectors."""
+        found = forces if isinstance(forces, Wordings) else self.embed(forces)
+        matrix = np.zeros((len(found.keys), found.rows.shape[1]), dtype=np.float32)
+        counts = np.diff(found.starts)
+        filled = np.flatnonzero(counts)
+        if len(filled):
+            sums = np.add.reduceat(found.rows, found.starts[filled], axis=0)
+            norms = np.linalg.norm(sums, axis=1, keepdims=True)
+            matrix[filled] = np.where(norms > 1e-9, sums / np.maximum(norms, 1e-9), 0.0)
+        return found.keys, matrix
 
     def place(
         self,
-        forces: Mapping[str, Sequence[str]],
+        forces: Mapping[str, Sequence[str]] | Wordings,
         contexts: Mapping[str, Sequence[str]] | None = None,
     ) -> dict[str, list[Placement]]:
         """Fine force key → its placements, best first (empty when it has no broad home).
 
-        `forces` maps each fine force's key to its wordings; `contexts` (optional) maps it to the texts of
-        the signals that name it. Each wording is weighed on its own (its meaning and its words), so that a
-        force of many wordings is not penalised for the words its wordings do not share; a force is placed
-        under a broad force that at least half of its wordings would be placed under, at their mean score.
-        A force left unplaced is then weighed with its context.
+        `forces` maps each fine force's key to its wordings (or is their `embed`); `contexts` (optional)
+        maps it to the texts of the signals that name it. Each wording is weighed on its own (its meaning
+        and its words), so that a force of many wordings is not penalised for the words its wordings do
+        not share; a force is placed under a broad force that at least half of its wordings would be
+        placed under, at their mean score. A force left unplaced is then weighed with its context.
         """
-        keys = sorted(forces)
+        found = forces if isinstance(forces, Wordings) else self.embed(forces)
+        keys, wordings, embedded = found.keys, found.wordings, found.rows
         out: dict[str, list[Placement]] = {k: [] for k in keys}
         if not keys or not self.broad:
             return out
-        wordings = [list(dict.fromkeys(forces[k])) for k in keys]
-        flat = [w for ws in wordings for w in ws]
-        embedded = self.model.embed(flat) if flat else np.zeros((0, self._vectors.shape[1]), dtype=np.float32)
         means = self._nearest(embedded)
+        reachable = means.max(axis=1) >= MEANING_FLOOR if len(means) else np.zeros(0, dtype=bool)
         spans: dict[str, tuple[int, int]] = {}
         row = 0
         for key, ws in zip(keys, wordings, strict=True):
@@ -219,14 +237,15 @@ class Placer:
                 continue
             votes: dict[int, list[tuple[float, int]]] = defaultdict(list)
             for offset, wording in enumerate(ws):
-                for i, score in self._passing(means[row + offset], self._lemmas(wording)):
-                    votes[i].append((score, row + offset))
+                if reachable[row + offset]:  # no placement below the floor, whatever the words
+                    for i, score in self._passing(means[row + offset], self._lemmas(wording)):
+                        votes[i].append((score, row + offset))
             chosen: list[tuple[float, Placement]] = []
-            for i, found in votes.items():
-                if 2 * len(found) < len(ws):
+            for i, voted in votes.items():
+                if 2 * len(voted) < len(ws):
                     continue
-                score = sum(x for x, _ in found) / len(ws)
-                example = self._closest_example(i, embedded[max(found)[1]])
+                score = sum(x for x, _ in voted) / len(ws)
+                example = self._closest_example(i, embedded[max(voted)[1]])
                 chosen.append((score, self._placement(i, score, ws, example)))
             chosen.sort(key=lambda x: (-x[0], x[1].broad_id))
             out[key] = [p for score, p in chosen[:2] if score >= chosen[0][0] - SECOND_WITHIN]

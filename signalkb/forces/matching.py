@@ -222,8 +222,9 @@ class ForceResolver:
             for match in found:
                 count[match.key] += uses[phrase]
                 around[match.key].extend(contexts.get(phrase, ()))
-        keys, vectors = placer.vectors(wordings)
-        placements = placer.place(wordings, around)
+        embedded = placer.embed(wordings)
+        keys, vectors = placer.vectors(embedded)
+        placements = placer.place(embedded, around)
         for force_id, broad_ids in self.declared_broader.items():
             if force_id in placements or force_id in count:
                 placements[force_id] = [Placement(b, 1.0, "declared") for b in broad_ids]

@@ -400,13 +400,25 @@ def test_cite_block_gives_the_url_a_markdown_link_and_a_citation(published: Proj
     assert f'id="{signal["id"]}"' in published.page(note["url"])
 
 
-def test_every_signal_has_its_json_and_a_csv_row(published: Project) -> None:
+def test_every_signal_is_in_its_notes_json_and_has_a_csv_row(published: Project) -> None:
     data = published.data()
     rows = list(csv.DictReader(io.StringIO((published.site / "signals.csv").read_text(encoding="utf-8-sig"))))
     assert [r["id"] for r in rows] == [s["id"] for s in data["signals"]]
     forces = {f["id"]: f for f in data["forces"]}
+    notes = {n["id"]: n for n in data["notes"]}
+    for note in data["notes"]:
+        record = json.loads((published.site / note["url"] / "index.json").read_text(encoding="utf-8"))
+        assert record["permalink"] == BASE + note["url"] and record["title"] == note["title"]
+        assert [s["id"] for s in record["signals"]] == [s["id"] for s in data["signals"] if s["note"] == note["id"]]
     for signal, row in zip(data["signals"], rows, strict=True):
-        record = json.loads((published.site / signal["url"] / "index.json").read_text(encoding="utf-8"))
+        note = json.loads((published.site / notes[signal["note"]]["url"] / "index.json").read_text(encoding="utf-8"))
+        record = next(s for s in note["signals"] if s["id"] == signal["id"])
+        assert not (published.site / signal["url"] / "index.json").exists()  # one file per note, not per signal
+        page = published.page(signal["url"])
+        assert (
+            f'<link rel="alternate" type="application/json" href="../../{notes[signal["note"]]["url"]}index.json">'
+            in page
+        )
         assert record["permalink"] == row["url"] == BASE + signal["url"]
         assert record["signal"] == signal["signal"] == row["signal"].removeprefix("'")
 
@@ -419,7 +431,7 @@ def test_every_signal_has_its_json_and_a_csv_row(published: Project) -> None:
         assert record["broader"] == [
             ref(b) for b in dict.fromkeys(b for f in signal["forces"] for b in forces[f]["broader"])
         ]
-        assert record["note"]["id"] == signal["note"] == row["note"]
+        assert note["id"] == signal["note"] == row["note"]
 
 
 @pytest.mark.parametrize(

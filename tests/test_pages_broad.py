@@ -167,7 +167,8 @@ def test_signals_json_lists_broad_forces_with_levels(site: Project) -> None:
 
 def test_signal_json_and_csv_name_broader_forces(site: Project) -> None:
     signal = _signal(site, "Rents soar")
-    record = json.loads((site.site / signal["url"] / "index.json").read_text(encoding="utf-8"))
+    note = json.loads((site.site / "notes" / signal["note"] / "index.json").read_text(encoding="utf-8"))
+    record = next(s for s in note["signals"] if s["id"] == signal["id"])
     assert record["forces"][0]["broader"] == [
         {
             "id": "broad/cost-of-living-and-inflation",

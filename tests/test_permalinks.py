@@ -177,7 +177,7 @@ def test_removed_signal_url_says_so_and_links_to_its_note(project: Project) -> N
     assert "Parents adopt remote work" in page
     assert '<a href="../../notes/school/">Four-day school weeks</a>' in page
     assert '<meta name="robots" content="noindex">' in page
-    assert not (project.site / "signals" / sid / "index.json").exists()
+    assert sid not in (project.site / "notes" / "school" / "index.json").read_text(encoding="utf-8")
     first(project)  # put back: the same id, live again
     assert ids(project) == before
     assert "removed" not in ledger_of(project)["signals"][sid]

@@ -61,9 +61,9 @@ def category(category_id: str) -> str:
     return f"{CATEGORIES}{category_id}/"
 
 
-def signal_json(signal_id: str) -> str:
-    """URL of a signal's data, next to its page."""
-    return f"{SIGNALS}{signal_id}/index.json"
+def note_json(note_id: str) -> str:
+    """URL of a note's data and its signals', next to the note's page."""
+    return f"{NOTES}{note_id}/index.json"
 
 
 def force_feed(force_id: str) -> str:

@@ -1,5 +1,5 @@
 """Machine-readable outputs: `signals.json` (FORMAT.md §5, plus the force taxonomy, matches, keywords and themes),
-`signals.csv` (one row per signal, for spreadsheets) and each signal's `index.json`."""
+`signals.csv` (one row per signal, for spreadsheets) and each note's `index.json` (the note and its signals)."""
 
 from __future__ import annotations
 
@@ -9,7 +9,7 @@ import json
 from typing import Any
 
 from signalkb.core import urls
-from signalkb.core.model import COLUMNS, KnowledgeBase, Signal, Term
+from signalkb.core.model import COLUMNS, KnowledgeBase, Note, Signal, Term
 
 CSV_COLUMNS = (
     "id",
@@ -146,12 +146,10 @@ def _broader(kb: KnowledgeBase, signal: Signal) -> list[str]:
     return list(dict.fromkeys(b for link in signal.forces for b in forces[link.force_id].broader))
 
 
-def signal_record(kb: KnowledgeBase, signal: Signal, base_url: str | None) -> bytes:
-    """One signal as its small `index.json`: site-relative URLs, and its absolute `permalink` with base_url."""
-    note = kb.notes_by_id[signal.note_id]
+def _signal_data(kb: KnowledgeBase, signal: Signal, base_url: str | None) -> dict[str, Any]:
     forces = kb.forces_by_id
     url = urls.signal(signal.id)
-    data = {
+    return {
         "id": signal.id,
         "url": url,
         "permalink": base_url + url if base_url else None,
@@ -178,12 +176,22 @@ def signal_record(kb: KnowledgeBase, signal: Signal, base_url: str | None) -> by
         "extra": {name: cell.text for name, cell in signal.extra},
         "general": list(signal.general),
         "row": signal.row,
-        "note": {
-            "id": note.id,
-            "title": note.title,
-            "date": note.date.isoformat() if note.date else None,
-            "url": urls.note(note.id),
-            "source": note.parsed.source,
-        },
+    }
+
+
+def note_record(kb: KnowledgeBase, note: Note, base_url: str | None) -> bytes:
+    """A note and its signals as the note's small `index.json`: site-relative URLs, and absolute `permalink`s
+    with base_url (one file per note, not one per signal: a fifth of the files, the same data)."""
+    url = urls.note(note.id)
+    data = {
+        "id": note.id,
+        "url": url,
+        "permalink": base_url + url if base_url else None,
+        "title": note.title,
+        "date": note.date.isoformat() if note.date else None,
+        "source": note.parsed.source,
+        "keywords": list(note.parsed.keywords),
+        "themes": list(note.parsed.themes),
+        "signals": [_signal_data(kb, kb.signals_by_id[sid], base_url) for sid in note.signal_ids],
     }
     return (json.dumps(data, ensure_ascii=False) + "\n").encode("utf-8")

@@ -22,7 +22,7 @@ KINDS = {
 
 
 def publish_pages(kb: KnowledgeBase, config: SiteConfig) -> list[Callable[[], PageSpec | RawFile]]:
-    """The 404 page, redirects, "removed" pages, signal JSON files and force feeds, each as a function that makes it."""
+    """The 404 page, redirects, "removed" pages, note JSON files and force feeds, each as a function that makes it."""
     plan: list[Callable[[], PageSpec | RawFile]] = [partial(not_found, config)]
     ledger = kb.ledger
     kinds: tuple[tuple[str, Callable[[str], str], Mapping[str, NoteRecord | SignalRecord | ForceRecord]], ...] = (
@@ -37,7 +37,7 @@ def publish_pages(kb: KnowledgeBase, config: SiteConfig) -> list[Callable[[], Pa
                 plan.append(partial(redirect_page, kb, config, kind, url_of(rid), url_of(record.to), record.to))
             elif record.state == REMOVED:
                 plan.append(partial(removed_page, kb, config, kind, url_of(rid), record))
-    plan.extend(partial(signal_json, kb, config, sid) for sid in kb.signals_by_id)
+    plan.extend(partial(note_json, kb, config, note.id) for note in kb.notes)
     if config.base_url:
         plan.extend(partial(force_feed, kb, config, f.id, f.id) for f in kb.forces)
         for rid in sorted(ledger.forces):
@@ -118,9 +118,9 @@ def removed_page(
     return PageSpec(url, "removed.html", view)
 
 
-def signal_json(kb: KnowledgeBase, config: SiteConfig, signal_id: str) -> RawFile:
-    """A signal's data as JSON, next to its page."""
-    return RawFile(urls.signal_json(signal_id), exports.signal_record(kb, kb.signals_by_id[signal_id], config.base_url))
+def note_json(kb: KnowledgeBase, config: SiteConfig, note_id: str) -> RawFile:
+    """A note's data and its signals' as JSON, next to the note's page."""
+    return RawFile(urls.note_json(note_id), exports.note_record(kb, kb.notes_by_id[note_id], config.base_url))
 
 
 def force_feed(kb: KnowledgeBase, config: SiteConfig, force_id: str, path_id: str) -> RawFile:

@@ -15,7 +15,7 @@ from signalkb.core.config import SiteConfig
 from signalkb.core.model import COLUMN_LABELS, COLUMNS, KnowledgeBase, Note, Signal
 from signalkb.forces.analytics import RelatedSignals
 from signalkb.pages.forces import ForcePages
-from signalkb.pages.ledger_pages import cite, publish_pages, signal_json
+from signalkb.pages.ledger_pages import cite, note_json, publish_pages
 from signalkb.pages.overviews import home_timeline, recent_signals
 from signalkb.pages.terms import term_pages
 from signalkb.pages.views import (
@@ -105,12 +105,12 @@ class Planner:
         return [partial(self.force_pages.force_page, self.kb.forces_by_id[fid]) for fid in forces]
 
     def owned(self, note: Note) -> list[Callable[[], PageSpec | RawFile]]:
-        """The pages that show all of a note: its page, its signals' pages and their JSON files."""
+        """The pages that show all of a note: its page, its signals' pages and its JSON file."""
         signals = [self.kb.signals_by_id[sid] for sid in note.signal_ids]
         return [
             partial(self.note_page, note),
             *(partial(self.signal_page, signal, note, position) for position, signal in enumerate(signals)),
-            *(partial(signal_json, self.kb, self.config, signal.id) for signal in signals),
+            partial(note_json, self.kb, self.config, note.id),
         ]
 
     def plan(self) -> list[Callable[[], PageSpec | RawFile]]:
@@ -355,6 +355,7 @@ class Planner:
             | {
                 "source": note.parsed.source,
                 "anchor": signal.id,
+                "data": root + urls.note_json(note.id),
                 "keywords": [linked(self.refs.keywords[k], root) for k in note.keyword_ids],
                 "themes": [linked(self.refs.themes[t], root) for t in note.theme_ids],
             },

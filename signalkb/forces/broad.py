@@ -17,8 +17,8 @@ second broad force that passes too and scores nearly as well (`SECOND_WITHIN`). 
 wordings is placed where at least half of its wordings, each weighed on its own, would be placed.
 
 A force the wordings leave unplaced may still be placed by **context**: the cells of the signals that
-name it (their Signal and Change text) say what a vague wording is about ("Market conditions" on
-"Rising rental prices"). The broad force must then be the closest both to the wordings (at least
+name it (their Signal and Change text) say what a vague wording is about ("Landlords" on
+"Rents rising in towns"). The broad force must then be the closest both to the wordings (at least
 `MEANING_FLOOR`) and to the signals, with the mean of the two at least `CONTEXT_AT`.
 
 A declared force's `broader:` list overrides this. Every placement keeps its score, so the review can
@@ -274,7 +274,7 @@ class Placer:
 
         Context never vetoes a placement by wordings: a signal says what changes, its force why, so the
         signals of a well-placed force are often closer to another broad force ("Climate change" on a
-        drought-resistant crop).
+        new crop that needs less water).
         """
         weighed: list[tuple[str, np.ndarray]] = []
         for key, (first, end) in spans.items():

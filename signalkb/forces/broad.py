@@ -198,9 +198,8 @@ class Placer:
         np.cumsum([len(ws) for ws in wordings], out=starts[1:])
         return Wordings(keys, wordings, rows, starts)
 
-    def vectors(self, forces: Mapping[str, Sequence[str]] | Wordings) -> tuple[list[str], np.ndarray]:
-        """The keys of `forces` in sorted order and each force's vector: the unit mean of its wordings' vectors."""
-        found = forces if isinstance(forces, Wordings) else self.embed(forces)
+    def vectors(self, found: Wordings) -> tuple[list[str], np.ndarray]:
+        """The forces' keys and each force's vector: the unit mean of its wordings' vectors."""
         matrix = np.zeros((len(found.keys), found.rows.shape[1]), dtype=np.float32)
         counts = np.diff(found.starts)
         filled = np.flatnonzero(counts)
@@ -278,8 +277,10 @@ class Placer:
         """
         weighed: list[tuple[str, np.ndarray]] = []
         for key, (first, end) in spans.items():
-            if contexts.get(key) and not out[key] and means[first:end].mean(axis=0).max() >= MEANING_FLOOR:
-                weighed.append((key, means[first:end].mean(axis=0)))
+            if contexts.get(key) and not out[key]:
+                mine = means[first:end].mean(axis=0)
+                if mine.max() >= MEANING_FLOOR:
+                    weighed.append((key, mine))
         if not weighed:
             return
         texts = [sorted(dict.fromkeys(contexts[key])) for key, _ in weighed]
@@ -314,10 +315,9 @@ class Placer:
         return self._texts[first + int(np.argmax(self._vectors[first:end] @ vector))]
 
     def _passing(self, means: np.ndarray, lemmas: AbstractSet[str]) -> list[tuple[int, float]]:
-        """The broad forces one wording would be placed under, with its score for each."""
+        """The broad forces one wording would be placed under, with its score for each (`place` weighs only
+        wordings whose meaning reaches MEANING_FLOOR for some broad force)."""
         possible = means >= MEANING_FLOOR  # no placement below it, whatever the words
-        if not possible.any():
-            return []
         weights = {w: self._weight.get(w, self._unknown_weight) for w in lemmas}
         total = sum(weights.values())
         shared_by: dict[int, list[str]] = defaultdict(list)

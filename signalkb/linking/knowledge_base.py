@@ -33,9 +33,9 @@ from signalkb.linking.terms import build_terms, term_ids
 
 _FILE_ID = re.compile(r"^[a-z0-9][a-z0-9_-]{0,79}$")
 SIGNAL_SLUG_LENGTH = 60
+"""Longest text part of a signal id (before the note tag)."""
 CONTEXT_COLUMNS = ("signal", "change")
 """The cells of a signal that say what its force phrases are about, for placing vague forces (forces/broad.py)."""
-"""Longest text part of a signal id (before the note tag)."""
 BROAD = "broad/"
 """Id prefix of broad forces: their pages are under forces/broad/, apart from the forces of the notes."""
 

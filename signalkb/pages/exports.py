@@ -38,23 +38,23 @@ def _term(term: Term, url: str) -> dict[str, Any]:
     return {"id": term.id, "label": term.label, "url": url, "notes": list(term.note_ids)}
 
 
+def _note_data(note: Note) -> dict[str, Any]:
+    """What `signals.json` and the note's `index.json` both say of a note."""
+    return {
+        "id": note.id,
+        "url": urls.note(note.id),
+        "title": note.title,
+        "date": note.date.isoformat() if note.date else None,
+        "source": note.parsed.source,
+        "keywords": list(note.parsed.keywords),
+        "themes": list(note.parsed.themes),
+    }
+
+
 def signals_json(kb: KnowledgeBase) -> bytes:
     """The knowledge base as the JSON document of FORMAT.md §5 (notes newest first, forces most shared first)."""
     data: dict[str, Any] = {
-        "notes": [
-            {
-                "id": n.id,
-                "url": urls.note(n.id),
-                "title": n.title,
-                "date": n.date.isoformat() if n.date else None,
-                "source": n.parsed.source,
-                "keywords": list(n.parsed.keywords),
-                "themes": list(n.parsed.themes),
-                "closest": list(n.closest),
-                "path": n.parsed.path,
-            }
-            for n in kb.notes
-        ],
+        "notes": [_note_data(n) | {"closest": list(n.closest), "path": n.parsed.path} for n in kb.notes],
         "signals": [
             {
                 "id": s.id,
@@ -183,15 +183,8 @@ def note_record(kb: KnowledgeBase, note: Note, base_url: str | None) -> bytes:
     """A note and its signals as the note's small `index.json`: site-relative URLs, and absolute `permalink`s
     with base_url (one file per note, not one per signal: a fifth of the files, the same data)."""
     url = urls.note(note.id)
-    data = {
-        "id": note.id,
-        "url": url,
+    data = _note_data(note) | {
         "permalink": base_url + url if base_url else None,
-        "title": note.title,
-        "date": note.date.isoformat() if note.date else None,
-        "source": note.parsed.source,
-        "keywords": list(note.parsed.keywords),
-        "themes": list(note.parsed.themes),
         "signals": [_signal_data(kb, kb.signals_by_id[sid], base_url) for sid in note.signal_ids],
     }
     return (json.dumps(data, ensure_ascii=False) + "\n").encode("utf-8")

@@ -1,4 +1,4 @@
-"""The build cache: parsed notes keyed by content hash, and the fingerprint of every page last published.
+"""The build cache: parsed notes by content hash, the force step's work, the fingerprint of every page published.
 
 One mechanism serves `build` and the preview server. The cache lives beside the output folder
 (`.signalkb-cache/`), is only a speed-up (deleting it, or `--clean`, gives a cold build with the same
@@ -8,16 +8,19 @@ output), and is written atomically. It holds pickles: it is trusted like the pro
 from __future__ import annotations
 
 import contextlib
+import gc
 import hashlib
 import logging
 import pickle
 import shutil
+from collections.abc import Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 
 from signalkb.core.diagnostics import Diagnostic, SourceLocation, shown_path, warning
 from signalkb.core.files import is_temp, write_atomic
 from signalkb.core.model import ParsedNote
+from signalkb.forces.matching import ForceMemo
 
 log = logging.getLogger(__name__)
 
@@ -65,6 +68,10 @@ class CacheState:
     """The id written in the output folder's marker when these pages were published."""
     notes_changed: bool = True
     """True when `notes` differs from what is on disk."""
+    forces: ForceMemo | None = None
+    """What matching force phrases worked out per phrase and per force (matching.ForceMemo)."""
+    forces_changed: bool = False
+    """True when `forces` differs from what is on disk."""
 
 
 @dataclass(frozen=True)
@@ -83,10 +90,25 @@ class Summary:
 NOTES_FILE = "notes.pickle"
 PAGES_FILE = "pages.pickle"
 SUMMARY_FILE = "summary.pickle"
+FORCES_FILE = "forces.pickle"
+
+
+@contextlib.contextmanager
+def no_cycle_collection() -> Iterator[None]:
+    """Run a stage without Python's cycle collector, which would walk the stage's hundreds of thousands of new
+    objects again and again (a third of the time of matching forces, `bench/forces_speed.py`); cycles made
+    meanwhile are collected after. Rendering gained nothing measurable from it, so it keeps the collector."""
+    was = gc.isenabled()
+    gc.disable()
+    try:
+        yield
+    finally:
+        if was:
+            gc.enable()
 
 
 def _read(path: Path) -> object:
-    with open(path, "rb") as handle:
+    with open(path, "rb") as handle, no_cycle_collection():
         return pickle.load(handle)  # noqa: S301 - our own cache file, next to the user's output
 
 
@@ -112,6 +134,9 @@ def load_state(folder: Path, version: str) -> CacheState:
     pages = _load(folder / PAGES_FILE, version)
     if pages is not None and isinstance(pages[1], tuple) and len(pages[1]) == 3:
         state.pages, state.templates, state.site_id = pages[1]
+    forces = _load(folder / FORCES_FILE, version)
+    if forces is not None and isinstance(forces[1], ForceMemo):
+        state.forces = forces[1]
     state.notes_changed = False
     remove_leftovers(folder)
     return state
@@ -166,6 +191,11 @@ def save_state(folder: Path, state: CacheState) -> Diagnostic | None:
         if problem is not None:
             return problem
         state.notes_changed = False
+    if state.forces_changed and state.forces is not None:
+        problem = _write(folder, FORCES_FILE, (state.version, state.forces))
+        if problem is not None:
+            return problem
+        state.forces_changed = False
     return save_pages(folder, state)
 
 
@@ -208,5 +238,6 @@ def forget_pages(folder: Path, state: CacheState) -> Diagnostic | None:
 
 
 def clear(folder: Path) -> None:
-    """Delete the cache (a `--clean` build): parsed notes, page fingerprints, search records, temp files."""
+    """Delete the cache (a `--clean` build): parsed notes, the force step's work, page fingerprints, search records,
+    temp files."""
     shutil.rmtree(folder, ignore_errors=True)

@@ -222,9 +222,12 @@ def _load(
     except ModelUnavailable as exc:
         report.diagnostics.append(error(str(exc), None, "forces are matched by meaning with this model only"))
         return None
-    with _timed(report, "link"):
-        kb, problems = build_knowledge_base(parsed, taxonomy, ForceResolver(taxonomy, model=model), ledger)
+    with _timed(report, "link"), cache.no_cycle_collection():
+        resolver = ForceResolver(taxonomy, model=model, memo=state.forces)
+        kb, problems = build_knowledge_base(parsed, taxonomy, resolver, ledger)
         report.diagnostics.extend(problems)
+        if resolver.memo_changed:
+            state.forces, state.forces_changed = resolver.memo, True
     report.notes, report.signals, report.forces = len(kb.notes), len(kb.signals), len(kb.forces)
     return Loaded(kb, inputs, parsed, ledger, finish_problems, setup, problems)
 

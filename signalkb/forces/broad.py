@@ -32,7 +32,7 @@ from collections import defaultdict
 from collections.abc import Mapping, Sequence
 from collections.abc import Set as AbstractSet
 from dataclasses import dataclass, replace
-from functools import lru_cache
+from functools import cached_property, lru_cache
 from pathlib import Path
 
 import numpy as np
@@ -179,6 +179,11 @@ class Placer:
         self._texts = texts
         self._vectors = model.embed(texts) if texts else np.zeros((0, 1), dtype=np.float32)
 
+    @cached_property
+    def dims(self) -> int:
+        """The length of the model's vectors."""
+        return int(self._vectors.shape[1] if len(self._vectors) else self.model.embed(["x"]).shape[1])
+
     def _lemmas(self, text: str) -> frozenset[str]:
         found = self._lemma_sets.get(text)
         if found is None:
@@ -192,8 +197,7 @@ class Placer:
         keys = sorted(forces)
         wordings = [list(dict.fromkeys(forces[k])) for k in keys]
         flat = [w for ws in wordings for w in ws]
-        dims = self._vectors.shape[1] if len(self._vectors) else self.model.embed(["x"]).shape[1]
-        rows = self.model.embed(flat) if flat else np.zeros((0, dims), dtype=np.float32)
+        rows = self.model.embed(flat) if flat else np.zeros((0, self.dims), dtype=np.float32)
         starts = np.zeros(len(keys) + 1, dtype=np.int64)
         np.cumsum([len(ws) for ws in wordings], out=starts[1:])
         return Wordings(keys, wordings, rows, starts)

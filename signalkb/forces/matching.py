@@ -17,15 +17,22 @@ phrase stays on its signal as written. Forces are placed under broad forces by b
 Compound phrases are split into parts first ("Technological advancements and demographic changes");
 each part that says something specific becomes a force. Grouping looks at all phrases of the knowledge
 base at once and depends only on the set of phrases, never on file order.
+
+What depends on one phrase alone (its words: stages 1, 2 against the taxonomy, and splitting into parts)
+and on one force alone (its placement under broad forces, and its vector) is remembered in a `ForceMemo`
+from one build to the next: a build after an edit does that work only for the phrases and forces that
+changed; grouping across phrases and joining by meaning are done again in full, so the result is the same
+as a cold build's.
 """
 
 from __future__ import annotations
 
+import hashlib
 import re
 from collections import defaultdict
 from collections.abc import Iterable, Mapping, Sequence
-from dataclasses import dataclass
-from typing import Protocol
+from dataclasses import dataclass, field
+from typing import Any, Protocol
 
 import numpy as np
 
@@ -38,6 +45,7 @@ from signalkb.forces.taxonomy import MAX_YAML_NODES, ForceDef, Taxonomy, parse_t
 __all__ = [
     "MAX_YAML_NODES",
     "ForceDef",
+    "ForceMemo",
     "ForceResolver",
     "Match",
     "Matcher",
@@ -122,6 +130,59 @@ def same_phrase(phrase: str, key: str) -> Match:
     return Match(PHRASE + key, "same phrase")
 
 
+Words = tuple[Match, "tuple[Concept, ...] | None"]
+"""One phrase's word stage: its whole-phrase match, and its specific parts when that match is a phrase of its own
+(None otherwise; empty when every part is generic)."""
+
+
+@dataclass
+class ForceMemo:
+    """The work `ForceResolver.resolve_all` keeps for the next build: per phrase and per force, never across them.
+
+    Valid only for the taxonomy and model it was made with (`key`); the build cache pickles it
+    (`forces.pickle`) and the preview keeps it in memory.
+    """
+
+    key: str = ""
+    words: dict[str, Words] = field(default_factory=dict)
+    """Phrase → its word stage."""
+    placed: dict[bytes, tuple[tuple[Placement, ...], np.ndarray | None]] = field(default_factory=dict)
+    """Digest of a force's wordings and context → its placements, and its vector when it is placed or declared
+    under a broad force (only forces of a broad force are compared by meaning)."""
+
+    def __getstate__(self) -> dict[str, Any]:
+        ids = list(self.placed)
+        vectors = [v for _, v in self.placed.values() if v is not None]
+        matrix = np.stack(vectors) if vectors else None
+        placements = [self.placed[i][0] for i in ids]
+        has_vector = [self.placed[i][1] is not None for i in ids]
+        return {
+            "key": self.key,
+            "words": self.words,
+            "ids": ids,
+            "placements": placements,
+            "has_vector": has_vector,
+            "vectors": matrix,
+        }
+
+    def __setstate__(self, state: dict[str, Any]) -> None:
+        self.key, self.words = state["key"], state["words"]
+        rows = iter(state["vectors"] if state["vectors"] is not None else ())
+        self.placed = {
+            i: (placements, next(rows) if has else None)
+            for i, placements, has in zip(state["ids"], state["placements"], state["has_vector"], strict=True)
+        }
+
+
+def _force_digest(wordings: Sequence[str], context: Sequence[str]) -> bytes:
+    """What a force's placement and vector depend on: its distinct wordings in order, and its context texts."""
+    digest = hashlib.blake2b(digest_size=16)
+    for text in (*wordings, "\x00", *context):
+        digest.update(text.encode("utf-8", "surrogatepass"))
+        digest.update(b"\x01")
+    return digest.digest()
+
+
 @dataclass
 class _Group:
     """The parts (across all phrases) that share one concept key."""
@@ -134,9 +195,21 @@ class _Group:
 class ForceResolver:
     """Resolves force phrases to forces through the stages above; remembers which aliases were used."""
 
-    def __init__(self, taxonomy: Taxonomy, extra: Sequence[Matcher] = (), model: Embedder | None = None) -> None:
+    def __init__(
+        self,
+        taxonomy: Taxonomy,
+        extra: Sequence[Matcher] = (),
+        model: Embedder | None = None,
+        memo: ForceMemo | None = None,
+    ) -> None:
         self.taxonomy = taxonomy
         self.model = model
+        key = hashlib.blake2b(f"{taxonomy!r}\n{model.name if model else ''}".encode(), digest_size=16).hexdigest()
+        self._last = memo if memo is not None and memo.key == key and not extra else ForceMemo(key)
+        self.memo = self._last
+        """The work of `resolve_all` for the next build (what it used of the memo given, and what it did anew)."""
+        self.memo_changed = False
+        """True when `resolve_all` did work the memo given did not hold, or left some of it unused."""
         self.lemma = Lemmatiser()
         self._exact = TaxonomyMatcher(taxonomy)
         self._matchers: list[Matcher] = [self._exact, *extra]
@@ -182,18 +255,23 @@ class ForceResolver:
         """
         out: dict[str, list[Match]] = {}
         pending: dict[str, list[Concept]] = {}
+        known = self._last.words
+        words: dict[str, Words] = {}
         for phrase in sorted(uses):
-            whole = self.resolve(phrase)
-            if not whole.key.startswith(PHRASE):
+            found = known.get(phrase)
+            if found is None:
+                found = self._words(phrase)
+            else:
+                self.used_keys.add(name_key(phrase))  # as `resolve` would
+            words[phrase] = whole, specific = found
+            if specific is None:
                 out[phrase] = [whole]
-                continue
-            parts = phrase_concepts(phrase, self.lemma, self._split)
-            specific = [c for c in parts if not c.generic]
-            if not specific:
+            elif not specific:
                 out[phrase] = []
                 self.general.add(phrase)
-                continue
-            pending[phrase] = specific
+            else:
+                pending[phrase] = list(specific)
+        self.memo = ForceMemo(self._last.key, words)
         groups = self._groups(pending, uses)
         roots = self._roots(groups)
         for phrase, parts in pending.items():
@@ -205,7 +283,21 @@ class ForceResolver:
             out[phrase] = matches
         if self._placer is not None:
             out = self._by_meaning(out, uses, self._placer, contexts or {})
+        last = self._last
+        self.memo_changed = (
+            len(words) != len(last.words)
+            or len(self.memo.placed) != len(last.placed)
+            or any(p not in last.words for p in words)
+            or any(k not in last.placed for k in self.memo.placed)
+        )
         return out
+
+    def _words(self, phrase: str) -> Words:
+        """One phrase's word stage (see `Words`)."""
+        whole = self.resolve(phrase)
+        if not whole.key.startswith(PHRASE):
+            return whole, None
+        return whole, tuple(c for c in phrase_concepts(phrase, self.lemma, self._split) if not c.generic)
 
     def _by_meaning(
         self,
@@ -222,9 +314,7 @@ class ForceResolver:
             for match in found:
                 count[match.key] += uses[phrase]
                 around[match.key].extend(contexts.get(phrase, ()))
-        embedded = placer.embed(wordings)
-        keys, vectors = placer.vectors(embedded)
-        placements = placer.place(embedded, around)
+        keys, vectors, placements = self._placed(placer, wordings, around)
         for force_id, broad_ids in self.declared_broader.items():
             if force_id in placements or force_id in count:
                 placements[force_id] = [Placement(b, 1.0, "declared") for b in broad_ids]
@@ -239,17 +329,19 @@ class ForceResolver:
         for broad_id in sorted(members):
             group = sorted(members[broad_id], key=lambda k: (k not in declared, -count[k], k))
             leaders: list[str] = []
+            rows = np.empty((len(group), vectors.shape[1]), dtype=vectors.dtype)  # the leaders' vectors
             for key in group:
                 if key in joined:
                     continue
                 if key not in declared and key not in leading and leaders:
-                    sims = vectors[[row[x] for x in leaders]] @ vectors[row[key]]
+                    sims = rows[: len(leaders)] @ vectors[row[key]]
                     best = int(np.argmax(sims))
                     if float(sims[best]) >= MERGE_AT:
                         score = round(float(sims[best]), 4)
                         joined[key] = Merge(key, leaders[best], score, broad_id, phrase_label(wordings[key]))
                         leading.add(leaders[best])
                         continue
+                rows[len(leaders)] = vectors[row[key]]
                 leaders.append(key)
         self.merges = sorted(joined.values(), key=lambda m: (m.score, m.member))
         self.placements = {k: p for k, p in placements.items() if k not in joined}
@@ -267,6 +359,37 @@ class ForceResolver:
                     rewritten.append(match)
             out[phrase] = rewritten
         return out
+
+    def _placed(
+        self, placer: Placer, wordings: Mapping[str, Sequence[str]], around: Mapping[str, Sequence[str]]
+    ) -> tuple[list[str], np.ndarray, dict[str, list[Placement]]]:
+        """Every force's key (sorted), vector and placements; those the memo holds are not worked out again."""
+        keys = sorted(wordings)
+        known = self._last.placed
+        digests: dict[str, bytes] = {}
+        todo: dict[str, tuple[str, ...]] = {}
+        for key in keys:
+            distinct = tuple(dict.fromkeys(wordings[key]))
+            digest = digests[key] = _force_digest(distinct, sorted(set(around.get(key, ()))))
+            if digest not in known:
+                todo[key] = distinct
+        fresh: dict[bytes, tuple[tuple[Placement, ...], np.ndarray | None]] = {}
+        if todo:
+            embedded = placer.embed(todo)
+            made_keys, made = placer.vectors(embedded)
+            placed = placer.place(embedded, {k: around.get(k, ()) for k in todo})
+            for i, key in enumerate(made_keys):
+                compared = placed[key] or key in self.declared_broader  # a force of a broad force
+                fresh[digests[key]] = tuple(placed[key]), made[i] if compared else None
+        remembered = {d: fresh[d] if d in fresh else known[d] for d in digests.values()}
+        self.memo.placed = remembered
+        placements = {k: list(remembered[digests[k]][0]) for k in keys}
+        vectors = np.zeros((len(keys), placer.dims), dtype=np.float32)  # zero where unplaced: never compared
+        for i, key in enumerate(keys):
+            vector = remembered[digests[key]][1]
+            if vector is not None:
+                vectors[i] = vector
+        return keys, vectors, placements
 
     def _part_match(
         self,

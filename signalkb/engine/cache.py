@@ -117,8 +117,8 @@ def _load(path: Path, version: str) -> tuple[str, object] | None:
         found = _read(path)
     except FileNotFoundError:
         return None
-    except (OSError, pickle.UnpicklingError, EOFError, AttributeError, ImportError, TypeError, ValueError) as exc:
-        log.debug("ignoring unreadable cache file %s: %s", path, exc)  # the notes are parsed again
+    except Exception as exc:  # unreadable, truncated, or made by other code: the cache is only a speed-up
+        log.debug("ignoring unreadable cache file %s: %s", path, exc)  # its work is done again
         return None
     if not isinstance(found, tuple) or len(found) != 2 or found[0] != version:
         return None

@@ -33,6 +33,8 @@ SHARED_FLOOR = 0.15
 """Least cosine for two signals that share a fine force (the shared force is most of the evidence)."""
 BROAD_FLOOR = 0.25
 """Least cosine for two signals that share only a broad force (a broad force is wider: meaning must agree)."""
+ROUNDING = 1e-4
+"""More than rounding a cosine to four places can add: a cosine this far below every floor is dropped unrounded."""
 WIDE_FORCE_SHARE = 0.02
 WIDE_FORCE_MIN = 10
 """A fine force holding more signals than both (a share of all signals, a count) is no evidence of relatedness on
@@ -314,67 +316,119 @@ def nearest_exact(
 
 def _within_forces(
     vectors: np.ndarray, forces: Sequence[Sequence[int]], groups: np.ndarray, k: int
-) -> dict[int, dict[int, float]]:
-    """For each signal, the `k` nearest signals of other notes sharing one of its forces (fine or broad): cosines."""
-    out: dict[int, dict[int, float]] = defaultdict(dict)
+) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """For each signal, the `k` nearest signals of other notes sharing one of its forces (fine or broad): pairs
+    (signal rows, their rows, cosines), force after force."""
+    mine: list[np.ndarray] = []
+    theirs: list[np.ndarray] = []
+    cosines: list[np.ndarray] = []
     for members in forces:
         if len(members) < 2:
             continue
         rows = np.asarray(members, dtype=np.int64)
         found, sims = nearest(vectors[rows], groups[rows], k)
-        for i, row in enumerate(rows.tolist()):
-            mine = out[row]
-            for j, cosine in zip(found[i].tolist(), sims[i].tolist(), strict=True):
-                if j >= 0:
-                    mine[int(rows[j])] = cosine
+        valid = found >= 0
+        mine.append(np.repeat(rows, valid.sum(axis=1)))
+        theirs.append(rows[found[valid]])
+        cosines.append(sims[valid])
+    if not mine:
+        return np.zeros(0, np.int64), np.zeros(0, np.int64), np.zeros(0, np.float32)
+    return np.concatenate(mine), np.concatenate(theirs), np.concatenate(cosines)
+
+
+def _sharing(
+    first: np.ndarray, second: np.ndarray, sets: Sequence[frozenset[str]], where: np.ndarray | None = None
+) -> np.ndarray:
+    """For each pair of rows (`first[p]`, `second[p]`), True when their `sets` meet (only where `where` is True)."""
+    if where is not None:
+        out = np.zeros(len(first), dtype=bool)
+        out[where] = _sharing(first[where], second[where], sets)
+        return out
+    index: dict[str, int] = {}
+    values = np.fromiter((index.setdefault(x, len(index)) for s in sets for x in sorted(s)), dtype=np.int64)
+    offsets = np.zeros(len(sets) + 1, dtype=np.int64)
+    np.cumsum([len(s) for s in sets], out=offsets[1:])
+    width = max(1, len(index))
+
+    def exploded(rows: np.ndarray) -> np.ndarray:  # pair number * width + member, for each member of each pair's set
+        lengths = offsets[rows + 1] - offsets[rows]
+        pair = np.repeat(np.arange(len(rows), dtype=np.int64), lengths)
+        within = np.arange(len(pair), dtype=np.int64) - np.repeat(np.cumsum(lengths) - lengths, lengths)
+        keys: np.ndarray = pair * width + values[np.repeat(offsets[rows], lengths) + within]
+        return keys
+
+    keys = np.sort(np.concatenate([exploded(first), exploded(second)]))
+    out = np.zeros(len(first), dtype=bool)
+    out[keys[1:][keys[1:] == keys[:-1]] // width] = True  # a set holds a member once: twice means both hold it
     return out
 
 
 def related_by_meaning(kb: KnowledgeBase, model: Embedder, limit: int = RELATED_KEPT) -> dict[str, tuple[Related, ...]]:
-    """Every signal's most related signals of other notes, by meaning (see `related_index`)."""
+    """Every signal's most related signals of other notes, by meaning (see `related_index`).
+
+    Candidate pairs (a signal's nearest fellows in its forces, then its nearest signals, the last cosine of a
+    pair kept) are ranked as arrays: by tier, cosine rounded to four places, then the other signal's id.
+    """
     signals = kb.signals
     if not signals:
         return {}
+    n = len(signals)
     vectors = signal_vectors(signals, model)
     note_number = {note_id: i for i, note_id in enumerate(dict.fromkeys(s.note_id for s in signals))}
-    groups = np.fromiter((note_number[s.note_id] for s in signals), dtype=np.int64, count=len(signals))
+    groups = np.fromiter((note_number[s.note_id] for s in signals), dtype=np.int64, count=n)
     position = {s.id: i for i, s in enumerate(signals)}
     fine: list[frozenset[str]] = []
     narrow: list[frozenset[str]] = []
     broad: list[frozenset[str]] = []
-    wide = max(WIDE_FORCE_MIN, WIDE_FORCE_SHARE * len(signals))
+    wide = max(WIDE_FORCE_MIN, WIDE_FORCE_SHARE * n)
     for s in signals:
         own = [link.force_id for link in s.forces if link.force_id in kb.forces_by_id]
         fine.append(frozenset(own))
         narrow.append(frozenset(f for f in own if len(kb.forces_by_id[f].signal_ids) <= wide))
         broad.append(frozenset(b for f in own for b in kb.forces_by_id[f].broader))
     members = [[position[s] for s in f.signal_ids if s in position] for f in kb.forces]
-    siblings = _within_forces(vectors, members, groups, limit)
+    near_i, near_j, near_cos = _within_forces(vectors, members, groups, limit)
     found, sims = nearest(vectors, groups, CANDIDATES)
+    valid = found >= 0
+    first = np.concatenate([near_i, np.repeat(np.arange(n, dtype=np.int64), valid.sum(axis=1))])
+    second = np.concatenate([near_j, found[valid]])
+    cosine = np.concatenate([near_cos, sims[valid]]).astype(np.float64)
+    # one candidate per pair: the last cosine written (the nearest signals' over the forces' fellows)
+    pair = first * n + second
+    order = np.argsort(pair, kind="stable")
+    ranked = pair[order]
+    ends = np.flatnonzero(np.append(ranked[1:] != ranked[:-1], True)) if len(pair) else order
+    last = order[ends]  # the last of each run of one pair
+    first, second, cosine = first[last], second[last], cosine[last]
+    keep = cosine >= min(SHARED_FLOOR, BROAD_FLOOR, RELATED_FLOOR, RELATED_SURE) - ROUNDING  # no floor met below
+    first, second = first[keep], second[keep]
+    cosine = np.round(cosine[keep], 4)  # as round(x, 4): x * 10,000 is exact for a float32's value
     words = _Words(kb)
     terms = [frozenset(kb.notes_by_id[s.note_id].keyword_ids) - words.common for s in signals]
+    tier = np.full(len(first), 2, dtype=np.int64)
+    tier[_sharing(first, second, broad)] = 1
+    tier[_sharing(first, second, narrow)] = 0
+    floor = np.where(tier == 0, SHARED_FLOOR, np.where(tier == 1, BROAD_FLOOR, RELATED_SURE))
+    doubtful = (tier == 2) & (cosine >= RELATED_FLOOR) & (cosine < RELATED_SURE)
+    floor[_sharing(first, second, terms, doubtful)] = RELATED_FLOOR
+    keep = cosine >= floor
+    first, second, cosine, tier = first[keep], second[keep], cosine[keep], tier[keep]
+    id_rank = np.empty(n, dtype=np.int64)
+    id_rank[sorted(range(n), key=lambda k: signals[k].id)] = np.arange(n)
+    order = np.lexsort((id_rank[second], -cosine, tier, first))
+    first, second, cosine = first[order], second[order], cosine[order]
+    starts = np.searchsorted(first, np.arange(n + 1))
     out: dict[str, tuple[Related, ...]] = {}
     for i, signal in enumerate(signals):
-        candidates = dict(siblings.get(i, {}))
-        for j, cosine in zip(found[i].tolist(), sims[i].tolist(), strict=True):
-            if j >= 0:
-                candidates[j] = cosine
-        ranked = []
-        for j, cosine in candidates.items():
-            cosine = round(cosine, 4)
-            tier = 0 if narrow[i] & narrow[j] else 1 if broad[i] & broad[j] else 2
-            if tier == 0:
-                floor = SHARED_FLOOR
-            elif tier == 1:
-                floor = BROAD_FLOOR
-            else:
-                floor = RELATED_FLOOR if terms[i] & terms[j] else RELATED_SURE
-            if cosine >= floor:
-                ranked.append((tier, -cosine, signals[j].id, j))
-        ranked.sort()
+        begin = int(starts[i])
+        end = min(int(starts[i + 1]), begin + limit)
         out[signal.id] = tuple(
-            (other, -minus, words.reasons(signal, signals[j], fine[i] & fine[j], broad[i] & broad[j], -minus))
-            for _tier, minus, other, j in ranked[:limit]
+            (
+                signals[j].id,
+                c,
+                words.reasons(signal, signals[j], fine[i] & fine[j], broad[i] & broad[j], c),
+            )
+            for j, c in zip(second[begin:end].tolist(), cosine[begin:end].tolist(), strict=True)
         )
     return out
 
@@ -388,6 +442,9 @@ class _Words:
         self.terms = {t.id: t.label for t in kb.keywords}
         self.common = {t.id for t in kb.keywords if len(t.note_ids) > TERM_CAP}
         self._made: dict[str, str] = {}
+        self._forces: dict[tuple[frozenset[str], frozenset[str]], tuple[str, ...]] = {}
+        self._close: dict[float, str] = {}
+        self._keyword_sets: dict[str, frozenset[str]] = {}
 
     def _once(self, text: str) -> str:
         return self._made.setdefault(text, text)
@@ -395,17 +452,28 @@ class _Words:
     def reasons(
         self, mine: Signal, theirs: Signal, fine: frozenset[str], broad: frozenset[str], cosine: float
     ) -> tuple[str, ...]:
-        """Why: the driving forces they share (else the broader forces), how close, the keywords of both notes."""
-        labels = self.labels
-        out = [self._once("same driving force: " + labels[f]) for f in sorted(fine, key=lambda f: labels[f])][:2]
-        if not out:
-            out = [self._once("same broader force: " + labels[b]) for b in sorted(broad, key=lambda b: labels[b])][:1]
-        out.append(self._once(f"close in meaning ({cosine:.2f})"))
-        a = self.kb.notes_by_id[mine.note_id].keyword_ids
-        b = set(self.kb.notes_by_id[theirs.note_id].keyword_ids)
-        shared = [k for k in a if k in b and k in self.terms]
-        out += [self._once("shared keyword: " + self.terms[k]) for k in shared][:2]
-        return tuple(out)
+        """Why: the driving forces they share (else the broader forces), how close, the keywords of both notes.
+
+        The forces' part and the closeness are made once per distinct input: a large knowledge base asks for
+        hundreds of thousands of reasons made of far fewer parts.
+        """
+        forces = self._forces.get((fine, broad))
+        if forces is None:
+            labels = self.labels
+            out = [self._once("same driving force: " + labels[f]) for f in sorted(fine, key=lambda f: labels[f])][:2]
+            if not out:
+                out = [self._once("same broader force: " + labels[b]) for b in sorted(broad, key=lambda b: labels[b])][
+                    :1
+                ]
+            forces = self._forces[(fine, broad)] = tuple(out)
+        close = self._close.get(cosine)
+        if close is None:
+            close = self._close[cosine] = self._once(f"close in meaning ({cosine:.2f})")
+        b = self._keyword_sets.get(theirs.note_id)
+        if b is None:
+            b = self._keyword_sets[theirs.note_id] = frozenset(self.kb.notes_by_id[theirs.note_id].keyword_ids)
+        shared = [k for k in self.kb.notes_by_id[mine.note_id].keyword_ids if k in b and k in self.terms][:2]
+        return (*forces, close, *(self._once("shared keyword: " + self.terms[k]) for k in shared))
 
 
 def related_index(
